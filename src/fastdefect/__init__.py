@@ -1,0 +1,53 @@
+"""fastdefect: find, judge and fix defective pixels on image sensors, fast.
+
+The public API is re-exported here. Heavy parts (numba kernels) load on first use, so
+``import fastdefect`` and the command line start quickly.
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import PackageNotFoundError, version
+
+from .errors import CameraError, ExitCode, FastDefectError, FileFormatError, InputError
+from .sensor import SensorSpec, sensor_preset
+
+try:
+    __version__ = version("fastdefect")
+except PackageNotFoundError:  # running from a source tree without installation
+    __version__ = "0.0.0+unknown"
+
+
+# name -> module that defines it; imported lazily on first attribute access (PEP 562).
+_LAZY = {
+    "FrameStack": "frames",
+    "open_stack": "frames",
+    "read_image": "frames",
+    "write_image": "frames",
+    "write_stack": "frames",
+}
+
+__all__ = [
+    "CameraError",
+    "ExitCode",
+    "FastDefectError",
+    "FileFormatError",
+    "InputError",
+    "SensorSpec",
+    "__version__",
+    "sensor_preset",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        module = importlib.import_module(f".{_LAZY[name]}", __name__)
+        value = getattr(module, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'fastdefect' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

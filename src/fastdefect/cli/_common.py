@@ -1,0 +1,121 @@
+"""What every command shares: consoles, common options, JSON output, progress bars.
+
+Conventions
+-----------
+* Results go to stdout: a rich rendering by default, or one JSON document with
+  ``--json`` (nothing else is printed on stdout then).
+* Progress bars, warnings and errors go to stderr, so ``--json`` output stays clean.
+* Commands raise :class:`fastdefect.errors.FastDefectError` for user mistakes; the
+  entry point turns it into one readable message and the exit code it carries.
+* A check that ran and found problems exits with ``ExitCode.FINDINGS`` (1) via
+  :func:`exit_with`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from ..errors import ExitCode
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print one JSON document on stdout instead of tables.")
+]
+ForceOption = Annotated[
+    bool, typer.Option("--force", "-f", help="Overwrite an existing output file.")
+]
+BitDepthOption = Annotated[
+    int | None,
+    typer.Option(
+        "--bit-depth",
+        min=1,
+        max=16,
+        help="Significant bits per sample (10-bit data in 16-bit TIFFs is normal). "
+        "Default: from the file's metadata, else the container size.",
+    ),
+]
+CfaOption = Annotated[
+    str | None,
+    typer.Option("--cfa", help="Bayer pattern of a colour sensor: RGGB, BGGR, GRBG, GBRG."),
+]
+
+
+def exit_with(code: ExitCode) -> None:
+    """End the command with ``code`` (0 returns normally)."""
+    if code != ExitCode.OK:
+        raise typer.Exit(int(code))
+
+
+def _to_jsonable(value: Any) -> Any:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        value = float(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_to_jsonable(v) for v in value]
+    return value
+
+
+def print_json(document: Any) -> None:
+    """Print ``document`` as JSON on stdout (numpy scalars and paths converted)."""
+    typer.echo(json.dumps(_to_jsonable(document), indent=2, allow_nan=False))
+
+
+def warn(message: str) -> None:
+    """A warning on stderr, one readable line."""
+    err_console.print(f"[yellow]warning:[/yellow] {message}", soft_wrap=True)
+
+
+@contextlib.contextmanager
+def progress_bar(
+    description: str, total: int | None = None
+) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr; yields a ``callback(done, total)`` for the API's hooks.
+
+    The bar is only drawn on a terminal: in pipes, CI logs and ``--json`` runs it is
+    silent.
+    """
+    progress = Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,
+    )
+    task = progress.add_task(description, total=total)
+
+    def update(done: int, total_now: int) -> None:
+        progress.update(task, completed=done, total=total_now)
+
+    with progress:
+        yield update

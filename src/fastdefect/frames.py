@@ -1,0 +1,583 @@
+"""Read, validate and stream frames; write TIFF outputs with metadata.
+
+A *stack* is an ordered set of frames of one shape and dtype, from one or more files:
+single TIFF images, multi-page TIFF stacks, directories or glob patterns of TIFFs,
+``.npy`` arrays (2-D or 3-D), and raw camera files (DNG, CR2, NEF, ...) through the
+optional ``rawpy`` package, which keeps the Bayer mosaic unprocessed.
+
+:func:`open_stack` checks everything it can without reading pixel data (file kinds,
+shapes, dtypes, truncation) and returns a :class:`FrameStack`; iterating it yields one
+frame at a time. Uncompressed TIFF data is memory-mapped frame by frame, so a stack of
+any length never needs more memory than a frame or two. Values above the stated bit
+depth are an error, raised when the frame holding them is read.
+
+Bit depth comes from, in order: the caller, the file's metadata (our own TIFF metadata,
+the TIFF ``MaxSampleValue`` tag, a raw file's white level), or the container (8 or 16
+bits). ``FrameStack.bit_depth_origin`` says which, so a user can be warned that 10-bit
+data in a 16-bit container needs ``--bit-depth 10``.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import logging
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tifffile
+
+from . import __version__
+from .errors import FileFormatError, InputError
+from .outputs import atomic_output
+
+__all__ = [
+    "RAW_SUFFIXES",
+    "TIFF_SUFFIXES",
+    "FrameStack",
+    "open_stack",
+    "read_image",
+    "resolve_frame_paths",
+    "write_image",
+    "write_stack",
+]
+
+TIFF_SUFFIXES = (".tif", ".tiff")
+NPY_SUFFIXES = (".npy",)
+RAW_SUFFIXES = (
+    ".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".raf", ".rw2",
+    ".orf", ".pef", ".srw", ".3fr", ".fff", ".iiq", ".erf", ".kdc", ".dcr", ".mos", ".mef",
+    ".x3f", ".rwl", ".ari",
+)  # fmt: skip
+FRAME_SUFFIXES = TIFF_SUFFIXES + NPY_SUFFIXES + RAW_SUFFIXES
+SUPPORTED_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16))
+
+# Metadata keys we understand in our own TIFF descriptions and pass on to results.
+METADATA_KEYS = ("exposure_us", "gain", "temperature_c", "cfa", "camera_model", "camera_serial")
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass
+class _FrameSource:
+    """One file and how to get its frames."""
+
+    path: Path
+    kind: str  # "tiff", "npy" or "raw"
+    n_frames: int
+    shape: tuple[int, int]
+    dtype: np.dtype
+    bit_depth: int | None = None  # from the file's metadata, if it says
+    metadata: dict[str, Any] = field(default_factory=dict)
+    data_offset: int | None = None  # contiguous uncompressed TIFF data
+
+    def frames(self) -> Iterator[np.ndarray]:
+        if self.kind == "npy":
+            array = np.load(self.path, mmap_mode="r")
+            if array.ndim == 2:
+                yield array
+            else:
+                yield from array
+        elif self.kind == "raw":
+            yield _read_raw(self.path)[0]
+        elif self.data_offset is not None:
+            frame_bytes = self.shape[0] * self.shape[1] * self.dtype.itemsize
+            for index in range(self.n_frames):
+                # One small map per frame: unmapped when the caller drops it, so the
+                # resident memory stays at a frame or two however long the stack.
+                yield np.memmap(
+                    self.path,
+                    dtype=self.dtype,
+                    mode="r",
+                    offset=self.data_offset + index * frame_bytes,
+                    shape=self.shape,
+                )
+        else:
+            with tifffile.TiffFile(self.path) as tif:
+                for index in range(self.n_frames):
+                    try:
+                        frame = tif.asarray(series=0, key=index)
+                    except Exception as exc:
+                        raise FileFormatError(
+                            self.path, f"cannot read frame {index + 1}: {exc}"
+                        ) from exc
+                    yield frame.reshape(self.shape).astype(self.dtype.newbyteorder("="), copy=False)
+
+
+@dataclass
+class FrameStack:
+    """A validated stack of frames, read one at a time.
+
+    Attributes
+    ----------
+    shape : tuple of int
+        ``(height, width)`` of every frame.
+    dtype : numpy.dtype
+        ``uint8`` or ``uint16``.
+    n_frames : int
+        Number of frames over all files.
+    bit_depth : int
+        Significant bits per sample; values above ``2**bit_depth - 1`` are an error.
+    bit_depth_origin : str
+        ``"user"``, ``"metadata"`` or ``"container"``: where ``bit_depth`` came from.
+    metadata : dict
+        Exposure, gain, temperature, CFA ... when the files state them.
+    paths : list of Path
+        The files, in frame order.
+    """
+
+    sources: list[_FrameSource]
+    bit_depth: int
+    bit_depth_origin: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.sources[0].shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.sources[0].dtype
+
+    @property
+    def n_frames(self) -> int:
+        return sum(source.n_frames for source in self.sources)
+
+    @property
+    def paths(self) -> list[Path]:
+        return [source.path for source in self.sources]
+
+    @property
+    def full_scale(self) -> int:
+        return (1 << self.bit_depth) - 1
+
+    @property
+    def label(self) -> str:
+        """Short human description: the file, or the first file and a count."""
+        if len(self.sources) == 1:
+            return str(self.sources[0].path)
+        return f"{self.sources[0].path} and {len(self.sources) - 1} more files"
+
+    def __len__(self) -> int:
+        return self.n_frames
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return self.frames()
+
+    def frames(
+        self, *, progress: ProgressCallback | None = None, check_range: bool = True
+    ) -> Iterator[np.ndarray]:
+        """Yield the frames one by one as read-only 2-D arrays.
+
+        Parameters
+        ----------
+        progress : callable, optional
+            Called as ``progress(frames_done, n_frames)`` after each frame is consumed.
+        check_range : bool
+            Raise :class:`FileFormatError` for a frame holding a value above the bit depth.
+            A caller that computes the maximum anyway may pass ``False`` and call
+            :meth:`check_frame_range` itself.
+        """
+        total = self.n_frames
+        done = 0
+        for source in self.sources:
+            for index, frame in enumerate(source.frames()):
+                if check_range:
+                    self.check_frame_range(frame, source.path, index)
+                yield frame
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+
+    def check_frame_range(self, frame: np.ndarray, path: Path | str, index: int) -> None:
+        """Raise if ``frame`` (frame ``index`` of ``path``) exceeds the bit depth."""
+        if self.bit_depth >= 8 * frame.dtype.itemsize:
+            return
+        peak = int(frame.max())
+        if peak > self.full_scale:
+            row, column = np.unravel_index(int(np.argmax(frame)), frame.shape)
+            raise FileFormatError(
+                path,
+                f"frame {index + 1} holds value {peak} at row {row}, column {column}, above "
+                f"the {self.bit_depth}-bit full scale {self.full_scale} "
+                f"(bit depth from {self.bit_depth_origin}; pass the right --bit-depth)",
+            )
+
+    def read_all(self) -> np.ndarray:
+        """Load the whole stack as ``(n_frames, height, width)``; for small stacks only."""
+        return np.stack([np.array(frame) for frame in self.frames()])
+
+
+def resolve_frame_paths(spec: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Path]:
+    """Expand files, directories and glob patterns into an ordered list of frame files.
+
+    Directories contribute their TIFF, ``.npy`` and raw files sorted by name; glob
+    patterns (``frames/dark_*.tif``) their matches sorted by name.
+    """
+    specs = [spec] if isinstance(spec, str | os.PathLike) else list(spec)
+    if not specs:
+        raise InputError("no frame files given")
+    paths: list[Path] = []
+    for item in specs:
+        text = os.fspath(item)
+        path = Path(text)
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() in FRAME_SUFFIXES)
+            if not found:
+                raise InputError(f"{path} holds no TIFF, .npy or raw frame files")
+            paths.extend(found)
+        elif path.exists():
+            paths.append(path)
+        elif glob.has_magic(text):
+            found = sorted(Path(p) for p in glob.glob(text) if Path(p).is_file())
+            if not found:
+                raise InputError(f"no files match {text!r}")
+            paths.extend(found)
+        else:
+            raise InputError(f"{text}: no such file or directory")
+    return paths
+
+
+def open_stack(
+    spec: str | os.PathLike | Sequence[str | os.PathLike],
+    *,
+    bit_depth: int | None = None,
+) -> FrameStack:
+    """Open and validate a stack of frames without reading its pixel data.
+
+    Parameters
+    ----------
+    spec : path, glob pattern, directory, or a sequence of them
+        Where the frames are. Frames are taken in the order given, files of a directory
+        or pattern sorted by name, pages of a multi-page TIFF in file order.
+    bit_depth : int, optional
+        Significant bits per sample. Overrides what the files say.
+
+    Returns
+    -------
+    FrameStack
+
+    Raises
+    ------
+    FileFormatError
+        A file is empty, truncated, not an image, RGB, float, or its frames differ in
+        shape or dtype from the first file's.
+    InputError
+        Nothing matches ``spec``, or ``bit_depth`` does not fit the data type.
+    """
+    sources = [_open_source(path) for path in resolve_frame_paths(spec)]
+    first = sources[0]
+    for source in sources[1:]:
+        if source.shape != first.shape or source.dtype != first.dtype:
+            raise FileFormatError(
+                source.path,
+                f"frames are {_describe(source.shape, source.dtype)} but {first.path} has "
+                f"{_describe(first.shape, first.dtype)}; all frames of a stack must match",
+            )
+    container_bits = 8 * first.dtype.itemsize
+    if bit_depth is not None:
+        if not 1 <= bit_depth <= container_bits:
+            raise InputError(
+                f"bit depth {bit_depth} does not fit {first.dtype} data (1..{container_bits})"
+            )
+        depth, origin = int(bit_depth), "user"
+    else:
+        stated = {s.bit_depth for s in sources if s.bit_depth is not None}
+        if len(stated) > 1:
+            raise InputError(
+                f"the files state different bit depths {sorted(stated)}; pass --bit-depth"
+            )
+        depth, origin = (stated.pop(), "metadata") if stated else (container_bits, "container")
+    metadata: dict[str, Any] = {}
+    for source in sources:
+        for key, value in source.metadata.items():
+            metadata.setdefault(key, value)
+    return FrameStack(sources, depth, origin, metadata)
+
+
+def read_image(
+    path: str | os.PathLike, *, bit_depth: int | None = None
+) -> tuple[np.ndarray, FrameStack]:
+    """Read a single frame (a one-frame file) into memory; return it and its stack info."""
+    stack = open_stack(path, bit_depth=bit_depth)
+    if stack.n_frames != 1:
+        raise FileFormatError(
+            path, f"holds {stack.n_frames} frames; give a single image or use a stack command"
+        )
+    return np.array(next(iter(stack))), stack
+
+
+def _describe(shape: tuple[int, ...], dtype: np.dtype) -> str:
+    return f"{' x '.join(str(n) for n in shape)} {dtype}"
+
+
+def _check_dtype(path: Path, dtype: np.dtype, what: str = "frames") -> np.dtype:
+    dtype = np.dtype(dtype)
+    native = dtype.newbyteorder("=")
+    if native in SUPPORTED_DTYPES:
+        return native
+    if dtype.kind == "f":
+        raise FileFormatError(
+            path,
+            f"{what} are floating point ({dtype}); fastdefect needs raw integer frames "
+            "(uint8 or uint16) as the camera delivers them",
+        )
+    raise FileFormatError(
+        path, f"{what} are {dtype}; fastdefect reads mono integer frames (uint8 or uint16)"
+    )
+
+
+def _check_shape(path: Path, shape: tuple[int, ...]) -> tuple[int, int]:
+    if len(shape) != 2 or min(shape) < 1:
+        raise FileFormatError(path, f"frames have shape {shape}; expected 2-D mono frames")
+    return (int(shape[0]), int(shape[1]))
+
+
+def _open_source(path: Path) -> _FrameSource:
+    if not path.is_file():
+        raise InputError(f"{path}: not a file")
+    if path.stat().st_size == 0:
+        raise FileFormatError(path, "file is empty")
+    suffix = path.suffix.lower()
+    if suffix in TIFF_SUFFIXES:
+        return _open_tiff(path)
+    if suffix in NPY_SUFFIXES:
+        return _open_npy(path)
+    if suffix in RAW_SUFFIXES:
+        return _open_raw(path)
+    raise FileFormatError(
+        path, f"unknown frame file type {suffix!r}; use TIFF, .npy or a raw camera file"
+    )
+
+
+class _TiffLogCatcher(logging.Handler):
+    """Collects tifffile's warnings: it logs, rather than raises, many corruptions."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _open_tiff(path: Path) -> _FrameSource:
+    logger = logging.getLogger("tifffile")
+    catcher = _TiffLogCatcher()
+    logger.addHandler(catcher)
+    propagate = logger.propagate
+    logger.propagate = False
+    try:
+        with tifffile.TiffFile(path) as tif:
+            return _tiff_source(path, tif, catcher)
+    except FileFormatError:
+        raise
+    except (tifffile.TiffFileError, ValueError, OSError, IndexError, KeyError) as exc:
+        raise FileFormatError(path, f"not a readable TIFF file ({exc})") from exc
+    finally:
+        logger.removeHandler(catcher)
+        logger.propagate = propagate
+
+
+def _tiff_source(path: Path, tif: tifffile.TiffFile, catcher: _TiffLogCatcher) -> _FrameSource:
+    if not tif.series or not tif.pages:
+        reason = "; ".join(catcher.messages) or "no images in the file"
+        raise FileFormatError(path, f"not a readable TIFF file ({reason})")
+    series = tif.series[0]
+    page = series.pages[0] if series.pages else tif.pages[0]
+    axes = series.axes
+    if "S" in axes or getattr(page, "samplesperpixel", 1) > 1:
+        raise FileFormatError(
+            path,
+            f"frames are colour/multi-sample images (axes {axes}); give mono raw frames, "
+            "e.g. saved with colour interpolation off",
+        )
+    dtype = _check_dtype(path, series.dtype)
+    shape = _check_shape(path, tuple(series.shape[-2:]))
+    n_frames = int(np.prod(series.shape[:-2], dtype=np.int64)) if len(series.shape) > 2 else 1
+    if n_frames < 1:
+        raise FileFormatError(path, "holds no frames")
+    file_size = path.stat().st_size
+    frame_bytes = shape[0] * shape[1] * dtype.itemsize
+    data_offset = series.dataoffset
+    native = np.dtype(series.dtype).byteorder in ("=", "|", "<" if np.little_endian else ">")
+    if data_offset is not None:
+        end = data_offset + n_frames * frame_bytes
+        if end > file_size:
+            raise FileFormatError(
+                path, f"truncated: {n_frames} frames need {end} bytes, the file has {file_size}"
+            )
+        if not native:
+            data_offset = None
+    else:
+        for index, tiff_page in enumerate(series.pages):
+            if tiff_page is None:
+                continue
+            offsets = getattr(tiff_page, "dataoffsets", ())
+            counts = getattr(tiff_page, "databytecounts", ())
+            if any(o + c > file_size for o, c in zip(offsets, counts, strict=False)):
+                raise FileFormatError(path, f"truncated: page {index + 1} ends past the file end")
+    corrupt = [m for m in catcher.messages if "invalid" in m or "corrupt" in m or "raised" in m]
+    if corrupt:
+        raise FileFormatError(path, f"corrupt TIFF structure ({corrupt[0]})")
+    metadata, bit_depth = _tiff_metadata(tif, page, dtype)
+    return _FrameSource(path, "tiff", n_frames, shape, dtype, bit_depth, metadata, data_offset)
+
+
+def _tiff_metadata(
+    tif: tifffile.TiffFile, page: Any, dtype: np.dtype
+) -> tuple[dict[str, Any], int | None]:
+    metadata: dict[str, Any] = {}
+    bit_depth: int | None = None
+    shaped = tif.shaped_metadata[0] if tif.shaped_metadata else None
+    if isinstance(shaped, dict):
+        metadata.update({k: shaped[k] for k in METADATA_KEYS if k in shaped})
+        if isinstance(shaped.get("bit_depth"), int):
+            bit_depth = shaped["bit_depth"]
+    tags = getattr(page, "tags", None)
+    if bit_depth is None and tags is not None and 281 in tags:
+        max_sample = tags[281].value
+        max_sample = max_sample[0] if isinstance(max_sample, tuple) else max_sample
+        if isinstance(max_sample, int) and 0 < max_sample < np.iinfo(dtype).max:
+            bit_depth = int(max_sample).bit_length()
+    if "exposure_us" not in metadata and tags is not None and 33434 in tags:
+        exposure = tags[33434].value  # EXIF ExposureTime, seconds as a rational
+        if isinstance(exposure, tuple) and len(exposure) == 2 and exposure[1]:
+            metadata["exposure_us"] = 1e6 * exposure[0] / exposure[1]
+    return metadata, bit_depth
+
+
+def _open_npy(path: Path) -> _FrameSource:
+    try:
+        array = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise FileFormatError(path, f"not a readable .npy file ({exc})") from exc
+    if array.ndim not in (2, 3):
+        raise FileFormatError(
+            path, f"array has shape {array.shape}; expected a frame (H, W) or a stack (N, H, W)"
+        )
+    dtype = _check_dtype(path, array.dtype)
+    if array.dtype != dtype:
+        raise FileFormatError(path, f"array is big-endian {array.dtype}; save it native-endian")
+    shape = _check_shape(path, array.shape[-2:])
+    n_frames = 1 if array.ndim == 2 else array.shape[0]
+    if n_frames < 1:
+        raise FileFormatError(path, "holds no frames")
+    return _FrameSource(path, "npy", n_frames, shape, dtype)
+
+
+def _open_raw(path: Path) -> _FrameSource:
+    mosaic, bit_depth, metadata = _read_raw(path)
+    dtype = _check_dtype(path, mosaic.dtype)
+    return _FrameSource(
+        path, "raw", 1, _check_shape(path, mosaic.shape), dtype, bit_depth, metadata
+    )
+
+
+def _read_raw(path: Path) -> tuple[np.ndarray, int | None, dict[str, Any]]:
+    try:
+        import rawpy
+    except ImportError as exc:
+        raise InputError(
+            f"{path}: reading raw camera files needs the optional rawpy package: "
+            "pip install 'fastdefect[raw]'"
+        ) from exc
+    try:
+        with rawpy.imread(str(path)) as raw:
+            mosaic = np.array(raw.raw_image_visible, copy=True)
+            white = int(raw.white_level) if raw.white_level else 0
+            metadata: dict[str, Any] = {}
+            cfa = _rawpy_cfa(raw)
+            if cfa:
+                metadata["cfa"] = cfa
+    except (rawpy.LibRawError, OSError, ValueError) as exc:
+        raise FileFormatError(path, f"not a readable raw file ({exc})") from exc
+    return mosaic, (white.bit_length() if white else None), metadata
+
+
+def _rawpy_cfa(raw: Any) -> str | None:
+    """The Bayer pattern of a rawpy image as ``"RGGB"`` etc., or None if not Bayer."""
+    try:
+        pattern = np.asarray(raw.raw_pattern)
+        colours = raw.color_desc.decode()
+    except (AttributeError, ValueError):
+        return None
+    if pattern.shape != (2, 2) or colours not in ("RGBG", "RGGB"):
+        return None
+    name = "".join(colours[i] for i in pattern.ravel())
+    return name if name in ("RGGB", "BGGR", "GRBG", "GBRG") else None
+
+
+def _description(bit_depth: int, metadata: dict[str, Any] | None) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "bit_depth": int(bit_depth),
+        "software": f"fastdefect {__version__}",
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    for key, value in (metadata or {}).items():
+        record[key] = value
+    # Fail now, not after the pixels are written, if the metadata cannot be stored.
+    json.dumps(record)
+    return record
+
+
+def write_stack(
+    path: str | os.PathLike,
+    frames: Iterable[np.ndarray],
+    *,
+    bit_depth: int,
+    metadata: dict[str, Any] | None = None,
+    overwrite: bool = False,
+    progress: ProgressCallback | None = None,
+    n_frames: int | None = None,
+) -> Path:
+    """Write frames as one multi-page TIFF, streaming, atomically.
+
+    ``tifffile.imread(path)`` returns the stack as ``(n_frames, height, width)``. The
+    first page carries the metadata as JSON (bit depth, software, time, and ``metadata``
+    such as exposure or the parameters that made the data) and the ``MaxSampleValue``
+    tag, so other readers learn the bit depth too.
+    """
+    description = _description(bit_depth, metadata)
+    max_sample = (1 << int(bit_depth)) - 1
+    written = 0
+    with atomic_output(path, overwrite=overwrite) as tmp, tifffile.TiffWriter(tmp) as writer:
+        for frame in frames:
+            frame = np.asarray(frame)
+            if frame.ndim != 2 or frame.dtype not in SUPPORTED_DTYPES:
+                raise InputError(f"cannot write {frame.dtype} array of shape {frame.shape}")
+            writer.write(
+                frame,
+                contiguous=True,
+                photometric="minisblack",
+                metadata=description,
+                extratags=[(281, "H", 1, max_sample, True)] if written == 0 else None,
+            )
+            written += 1
+            if progress is not None:
+                progress(written, n_frames or written)
+        if written == 0:
+            raise InputError(f"no frames to write to {path}")
+    return Path(path)
+
+
+def write_image(
+    path: str | os.PathLike,
+    image: np.ndarray,
+    *,
+    bit_depth: int | None = None,
+    metadata: dict[str, Any] | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write one 2-D image (a frame, a corrected frame, a mask) as a TIFF with metadata."""
+    image = np.asarray(image)
+    if image.dtype == np.bool_:
+        image = image.view(np.uint8)
+    if bit_depth is None:
+        bit_depth = 8 * image.dtype.itemsize
+    return write_stack(path, [image], bit_depth=bit_depth, metadata=metadata, overwrite=overwrite)
