@@ -12,7 +12,6 @@ import gc
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -54,20 +53,31 @@ def time_call(name: str, func: Callable[[], object], *, repeat: int = 5, warmup:
 
 
 def peak_rss_of_command(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
-    """Run a command in a child process; return (seconds, peak resident memory in MiB).
+    """Run a command; return (seconds, its peak resident memory in MiB).
 
-    The peak comes from ``getrusage(RUSAGE_CHILDREN)`` after the child exits, so it is the
-    true high-water mark of that process alone (the children run one at a time).
+    The command runs under a fresh Python wrapper whose only child it is, so
+    ``getrusage(RUSAGE_CHILDREN).ru_maxrss`` is that command's own high-water mark
+    (the counter is a maximum over all children ever waited for, so it must not be
+    shared between measurements).
     """
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    start = time.perf_counter()
-    subprocess.run(argv, check=True, env=env, stdout=subprocess.DEVNULL)
-    seconds = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # ru_maxrss of children is the maximum over all waited-for children; a new peak is
-    # only visible when it exceeds the previous ones, so measure small runs first or
-    # use a fresh interpreter per measurement (see the callers).
-    return seconds, max(after, before) / 1024.0
+    wrapper = (
+        "import json, resource, subprocess, sys, time\n"
+        "argv = json.loads(sys.argv[1])\n"
+        "start = time.perf_counter()\n"
+        "subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)\n"
+        "seconds = time.perf_counter() - start\n"
+        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+        "print(json.dumps([seconds, peak / 1024.0]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", wrapper, json.dumps(argv)],
+        check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    seconds, peak_mib = json.loads(result.stdout.strip().splitlines()[-1])
+    return float(seconds), float(peak_mib)
 
 
 def machine_info() -> dict[str, object]:

@@ -68,16 +68,19 @@ class _FrameSource:
     """One file and how to get its frames."""
 
     path: Path
-    kind: str  # "tiff", "npy" or "raw"
+    kind: str  # "tiff", "npy", "raw" or "array"
     n_frames: int
     shape: tuple[int, int]
     dtype: np.dtype
     bit_depth: int | None = None  # from the file's metadata, if it says
     metadata: dict[str, Any] = field(default_factory=dict)
     data_offset: int | None = None  # contiguous uncompressed TIFF data
+    array: np.ndarray | None = None  # frames given in memory
 
     def frames(self) -> Iterator[np.ndarray]:
-        if self.kind == "npy":
+        if self.array is not None:
+            yield from self.array
+        elif self.kind == "npy":
             array = np.load(self.path, mmap_mode="r")
             if array.ndim == 2:
                 yield array
@@ -207,6 +210,37 @@ class FrameStack:
                 f"the {self.bit_depth}-bit full scale {self.full_scale} "
                 f"(bit depth from {self.bit_depth_origin}; pass the right --bit-depth)",
             )
+
+    @classmethod
+    def from_array(
+        cls,
+        array: np.ndarray,
+        *,
+        bit_depth: int | None = None,
+        label: str = "array",
+        metadata: dict[str, Any] | None = None,
+    ) -> FrameStack:
+        """A stack over frames already in memory: a 2-D frame or an ``(N, H, W)`` array."""
+        array = np.asarray(array)
+        path = Path(label)
+        frames = array[np.newaxis] if array.ndim == 2 else array
+        if frames.ndim != 3:
+            raise InputError(
+                f"{label}: expected a frame (H, W) or a stack (N, H, W), got {array.shape}"
+            )
+        dtype = _check_dtype(path, frames.dtype)
+        shape = _check_shape(path, frames.shape[1:])
+        if len(frames) < 1:
+            raise InputError(f"{label}: the stack holds no frames")
+        frames = frames.astype(dtype, copy=False)
+        container_bits = 8 * dtype.itemsize
+        if bit_depth is not None and not 1 <= bit_depth <= container_bits:
+            raise InputError(
+                f"bit depth {bit_depth} does not fit {dtype} data (1..{container_bits})"
+            )
+        source = _FrameSource(path, "array", len(frames), shape, dtype, array=frames)
+        depth, origin = (bit_depth, "user") if bit_depth else (container_bits, "container")
+        return cls([source], depth, origin, dict(metadata or {}))
 
     def read_all(self) -> np.ndarray:
         """Load the whole stack as ``(n_frames, height, width)``; for small stacks only."""
@@ -405,7 +439,9 @@ def _tiff_source(path: Path, tif: tifffile.TiffFile, catcher: _TiffLogCatcher) -
     file_size = path.stat().st_size
     frame_bytes = shape[0] * shape[1] * dtype.itemsize
     data_offset = series.dataoffset
-    native = np.dtype(series.dtype).byteorder in ("=", "|", "<" if np.little_endian else ">")
+    # tifffile reports series dtypes in native order; the file's own order decides
+    # whether its bytes can be mapped as they are.
+    native = dtype.itemsize == 1 or tif.byteorder == ("<" if np.little_endian else ">")
     if data_offset is not None:
         end = data_offset + n_frames * frame_bytes
         if end > file_size:

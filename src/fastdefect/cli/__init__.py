@@ -9,20 +9,36 @@ code (``--debug`` shows the traceback instead).
 
 from __future__ import annotations
 
-import os
-import sys
 import traceback
 from typing import Annotated
 
-import click
 import typer
+import typer.core
 
 from .. import __version__
 from ..errors import ExitCode, FastDefectError
 from ._common import err_console
 
+
+class _Commands(typer.core.TyperGroup):
+    """The root group: turns our errors into one readable message and their exit code."""
+
+    def invoke(self, ctx):  # noqa: ANN001, ANN201 - click's signature
+        try:
+            return super().invoke(ctx)
+        except FastDefectError as exc:
+            if ctx.params.get("debug"):
+                traceback.print_exc()
+            err_console.print(f"[bold red]error:[/bold red] {exc}", soft_wrap=True)
+            raise typer.Exit(int(exc.exit_code)) from None
+        except KeyboardInterrupt:
+            err_console.print("interrupted")
+            raise typer.Exit(130) from None
+
+
 app = typer.Typer(
     name="fastdefect",
+    cls=_Commands,
     help="Find, judge and fix defective pixels on image sensors, fast.",
     no_args_is_help=True,
     add_completion=False,
@@ -59,9 +75,9 @@ def _root(
 
 
 def _register_commands() -> None:
-    from . import simulate
+    from . import detect, lists, simulate
 
-    for module in (simulate,):
+    for module in (simulate, detect, lists):
         module.register(app)
 
 
@@ -69,31 +85,14 @@ _register_commands()
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit code (the console script exits with it)."""
-    args = sys.argv[1:] if argv is None else list(argv)
-    debug = "--debug" in args or os.environ.get("FASTDEFECT_DEBUG", "") not in ("", "0")
-    command = typer.main.get_command(app)
-    try:
-        result = command.main(args=args, prog_name="fastdefect", standalone_mode=False)
-    except FastDefectError as exc:
-        if debug:
-            traceback.print_exc()
-        err_console.print(f"[bold red]error:[/bold red] {exc}", soft_wrap=True)
-        return int(exc.exit_code)
-    except click.exceptions.Abort:
-        err_console.print("aborted")
-        return 130
-    except KeyboardInterrupt:
-        err_console.print("interrupted")
-        return 130
-    except click.ClickException as exc:
-        try:
-            from typer import rich_utils
+    """Run the command line; return the exit code (the console script exits with it).
 
-            rich_utils.rich_format_error(exc)
-        except Exception:  # typer's rich formatting is a nicety; never hide the error
-            exc.show()
-        return int(ExitCode.BAD_INPUT)
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code)
-    return int(result) if isinstance(result, int) else 0
+    Usage errors (unknown options, bad values) exit with 2 like other bad input.
+    """
+    try:
+        app(args=argv, prog_name="fastdefect")
+    except SystemExit as exc:
+        if exc.code is None:
+            return int(ExitCode.OK)
+        return exc.code if isinstance(exc.code, int) else int(ExitCode.BAD_INPUT)
+    return int(ExitCode.OK)

@@ -1,0 +1,819 @@
+"""Detection and classification of defective pixels from dark and bright stacks.
+
+The definitions are those of DOMAIN.md §2 (the PYTHON sensor datasheets):
+
+* A pixel deviates when ``value - local background`` exceeds a threshold in the dark
+  mean, the bright (grey, flat) mean, or a saturated mean. The local background is
+  the median of the pixel's neighbours in the 7 x 7 block, the pixel itself excluded;
+  neighbours outside the image are left out, and on a colour sensor only neighbours
+  of the same colour count. Default threshold: 102 LSB at 10 bit, scaled to the bit
+  depth.
+* A column (row) is bad when its mean deviates by more than 48 LSB10 from the median
+  of the 11 columns (rows) around it, itself included (±5; fewer at the borders).
+* Every flagged pixel is classified into the first kind it fits of ``stuck_high,
+  stuck_low, hot, dark, bright, noisy, column, row``, using the temporal evidence of
+  the stacks, and keeps the measurements that made the call.
+
+The exact local median is only computed where a pixel could pass the threshold (see
+:mod:`fastdefect.kernels.detect`), so detection costs little more than reading the
+frames. Everything works on the exact integer sums of the stacks: nothing is rounded.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from .defects import KINDS, DefectList
+from .errors import InputError
+from .frames import FrameStack, ProgressCallback, open_stack
+from .kernels.detect import find_candidates, neighbour_deviation
+from .sensor import parse_cfa
+from .stats import StackStats, find_outlier_frames, stack_stats
+
+__all__ = [
+    "DetectionConfig",
+    "DetectionResult",
+    "Threshold",
+    "detect",
+    "deviation_outliers",
+    "line_deviations",
+    "local_deviation",
+]
+
+NEIGHBOURHOOD = 7  # the datasheets' 7 x 7 block
+LINE_RADIUS = 5  # the datasheets' ±5 neighbouring columns/rows
+_SAMPLE_SIZE = 65536  # pixels sampled to estimate noise levels
+_SAMPLE_SEED = 20251121  # fixed: the estimates are reproducible
+_KIND = {name: code for code, name in enumerate(KINDS)}
+
+StackInput = str | os.PathLike | FrameStack | np.ndarray
+
+
+# -- thresholds --------------------------------------------------------------------------
+
+_UNITS = {
+    "": "dn",
+    "dn": "dn",
+    "lsb": "dn",
+    "lsb10": "lsb10",
+    "%": "percent",
+    "percent": "percent",
+    "sigma": "sigma",
+    "sigmas": "sigma",
+    "σ": "sigma",
+}
+
+
+_THRESHOLD_PATTERN = re.compile(
+    r"\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(%|[a-zA-Zσ][a-zA-Z0-9]*|)\s*"
+)
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A deviation threshold with its unit.
+
+    Units: ``dn`` (digital numbers at the data's bit depth), ``lsb10`` (10-bit LSB, the
+    datasheets' unit, scaled by ``2**(bit_depth - 10)``), ``percent`` (of full scale),
+    ``sigma`` (robust standard deviations of the local deviation, measured per stack).
+
+    >>> Threshold.parse("102lsb10").to_dn(bit_depth=12)
+    408.0
+    """
+
+    value: float
+    unit: str = "dn"
+
+    def __post_init__(self) -> None:
+        if self.unit not in ("dn", "lsb10", "percent", "sigma"):
+            raise InputError(f"unknown threshold unit {self.unit!r}")
+        if not (math.isfinite(self.value) and self.value > 0):
+            raise InputError(f"a threshold must be a positive number, got {self.value!r}")
+
+    @classmethod
+    def parse(cls, text: str | float | Threshold) -> Threshold:
+        """Read ``"408"``, ``"408dn"``, ``"102lsb10"``, ``"10%"``, ``"6sigma"``.
+
+        A bare number is in DN at the data's bit depth.
+        """
+        if isinstance(text, Threshold):
+            return text
+        if isinstance(text, int | float):
+            return cls(float(text), "dn")
+        match = re.fullmatch(
+            r"\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(%|[a-zA-Zσ][a-zA-Z0-9]*|)\s*", text
+        )
+        unit = match and _UNITS.get(match.group(2).lower())
+        if not match or unit is None:
+            raise InputError(
+                f"cannot read threshold {text!r}; write e.g. 408, 408dn, 102lsb10, 10% or 6sigma"
+            )
+        return cls(float(match.group(1)), unit)
+
+    def to_dn(self, bit_depth: int, sigma: float | None = None) -> float:
+        """The threshold in DN for data of ``bit_depth`` bits (``sigma`` for sigma units)."""
+        if self.unit == "dn":
+            return self.value
+        if self.unit == "lsb10":
+            return self.value * 2.0 ** (bit_depth - 10)
+        if self.unit == "percent":
+            return self.value / 100.0 * ((1 << bit_depth) - 1)
+        if sigma is None or not sigma > 0:
+            raise InputError("a threshold in sigmas needs a measurable noise level")
+        return self.value * sigma
+
+    def __str__(self) -> str:
+        suffix = {"dn": " DN", "lsb10": " LSB10", "percent": " %", "sigma": " sigma"}[self.unit]
+        return f"{self.value:g}{suffix}"
+
+
+@dataclass(frozen=True)
+class DetectionConfig:
+    """Thresholds and rules of detection; the defaults are the datasheets'.
+
+    Parameters
+    ----------
+    pixel_threshold : Threshold or str
+        Deviation from the local background that makes a pixel defective, in the dark,
+        bright and saturated means. Default 102 LSB10.
+    line_threshold : Threshold or str
+        Deviation of a column or row mean from its neighbours' median. Default 48 LSB10.
+    stuck_tolerance : Threshold or str
+        How close to full scale (to zero) a stuck high (low) pixel sits. Default 2 %.
+    noise_factor : float
+        A pixel is noisy when its temporal standard deviation in the dark exceeds this
+        many times the sensor's typical one (and the statistical limit for the frame
+        count, see :func:`_noise_limit`). Default 3.
+    vote : float
+        With several dark (bright) stacks, the fraction of them that must flag a pixel.
+        Default 0: one is enough, since hot pixels may show only at long exposures.
+    cfa : str or None
+        Bayer pattern: detect per colour plane.
+    """
+
+    pixel_threshold: Threshold = Threshold(102, "lsb10")
+    line_threshold: Threshold = Threshold(48, "lsb10")
+    stuck_tolerance: Threshold = Threshold(2, "percent")
+    noise_factor: float = 3.0
+    vote: float = 0.0
+    cfa: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("pixel_threshold", "line_threshold", "stuck_tolerance"):
+            object.__setattr__(self, name, Threshold.parse(getattr(self, name)))
+        if self.stuck_tolerance.unit == "sigma":
+            raise InputError("the stuck tolerance cannot be given in sigmas")
+        if not self.noise_factor > 1:
+            raise InputError(f"noise factor must be above 1, got {self.noise_factor}")
+        if not 0 <= self.vote <= 1:
+            raise InputError(f"vote must be a fraction between 0 and 1, got {self.vote}")
+        object.__setattr__(self, "cfa", parse_cfa(self.cfa))
+
+
+# -- single-image building blocks ---------------------------------------------------------
+
+
+def _planes(shape: tuple[int, int], cfa: str | None) -> list[tuple[int, int, int]]:
+    """(row offset, column offset, step) of each colour plane."""
+    if cfa is None:
+        return [(0, 0, 1)]
+    return [(r, c, 2) for r in (0, 1) for c in (0, 1) if r < shape[0] and c < shape[1]]
+
+
+def _check_image(image: np.ndarray) -> np.ndarray:
+    image = np.asarray(image)
+    if image.ndim != 2:
+        raise InputError(f"expected a 2-D image, got shape {image.shape}")
+    if image.dtype.kind != "u":
+        raise InputError(f"expected an unsigned integer image, got {image.dtype}")
+    if image.size == 0:
+        raise InputError("the image is empty")
+    return image
+
+
+def local_deviation(
+    image: np.ndarray,
+    rows: np.ndarray,
+    columns: np.ndarray,
+    *,
+    cfa: str | None = None,
+    size: int = NEIGHBOURHOOD,
+) -> np.ndarray:
+    """``value - median of the same-colour neighbours`` at the given pixels, exactly.
+
+    Parameters
+    ----------
+    image : 2-D unsigned integer array
+        A frame or the per-pixel sum of a stack (divide the result by the frame count).
+    rows, columns : array-like of int
+        The pixels.
+    cfa : str, optional
+        Bayer pattern: neighbours are the same-colour pixels (two apart).
+    size : int
+        Side of the block (odd).
+    """
+    image = _check_image(image)
+    rows = np.asarray(rows, np.int64)
+    columns = np.asarray(columns, np.int64)
+    out = np.empty(rows.shape, np.float64)
+    for r0, c0, step in _planes(image.shape, parse_cfa(cfa)):
+        plane = np.ascontiguousarray(image[r0::step, c0::step])
+        here = (rows % step == r0) & (columns % step == c0)
+        values = np.empty(int(here.sum()), np.float64)
+        neighbour_deviation(plane, rows[here] // step, columns[here] // step, size // 2, values)
+        out[here] = values
+    return out
+
+
+def deviation_outliers(
+    image: np.ndarray,
+    threshold: float,
+    *,
+    cfa: str | None = None,
+    size: int = NEIGHBOURHOOD,
+    n_frames: int = 1,
+    low_threshold: float | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pixels deviating from their local background by more than a threshold.
+
+    Exactly the pixels with ``(value - median) / n_frames > threshold`` or
+    ``(median - value) / n_frames > low_threshold`` (the brute-force definition), found
+    by computing the median only where a cheap bound says it could matter.
+
+    Parameters
+    ----------
+    image : 2-D unsigned integer array
+        A frame, or the exact per-pixel sum of ``n_frames`` frames.
+    threshold : float
+        In DN of one frame. ``inf`` disables the upward test.
+    low_threshold : float, optional
+        For the downward test; default ``threshold``.
+
+    Returns
+    -------
+    rows, columns : ndarray of int64
+        Sorted by row, then column.
+    deviation : ndarray of float64
+        ``(value - median) / n_frames`` at those pixels, in DN.
+    """
+    image = _check_image(image)
+    if size < 3 or size % 2 == 0:
+        raise InputError(f"the block size must be odd and at least 3, got {size}")
+    low_threshold = threshold if low_threshold is None else low_threshold
+    limit_high = float(threshold) * n_frames
+    limit_low = float(low_threshold) * n_frames
+    found_rows, found_columns, found_deviation = [], [], []
+    for r0, c0, step in _planes(image.shape, parse_cfa(cfa)):
+        plane = image if step == 1 else np.ascontiguousarray(image[r0::step, c0::step])
+        rows, columns = find_candidates(plane, size // 2, limit_high, limit_low)
+        deviation = np.empty(rows.shape, np.float64)
+        neighbour_deviation(plane, rows, columns, size // 2, deviation)
+        keep = (deviation > limit_high) | (-deviation > limit_low)
+        found_rows.append(rows[keep] * step + r0)
+        found_columns.append(columns[keep] * step + c0)
+        found_deviation.append(deviation[keep] / n_frames)
+    rows = np.concatenate(found_rows)
+    columns = np.concatenate(found_columns)
+    deviation = np.concatenate(found_deviation)
+    order = np.lexsort((columns, rows))
+    return rows[order], columns[order], deviation[order]
+
+
+def _running_median_deviation(profile: np.ndarray, radius: int) -> np.ndarray:
+    """``profile[i] - median(profile[i - radius : i + radius + 1])``, clipped at the ends."""
+    n = profile.size
+    if n == 0:
+        return profile.copy()
+    padded = np.pad(profile.astype(np.float64), radius, constant_values=np.nan)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * radius + 1)
+    return profile - np.nanmedian(windows, axis=1)
+
+
+def line_deviations(
+    image: np.ndarray, *, n_frames: int = 1, cfa: str | None = None, radius: int = LINE_RADIUS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Column and row mean deviations from the median of their ±``radius`` neighbours.
+
+    Returns ``(column_deviation, row_deviation)`` in DN of one frame, of lengths
+    ``width`` and ``height``. On a colour sensor each colour plane is compared with its
+    own columns/rows; a column then holds two planes and reports the larger deviation.
+    """
+    image = _check_image(image)
+    height, width = image.shape
+    columns = np.zeros(width)
+    rows = np.zeros(height)
+    for r0, c0, step in _planes(image.shape, parse_cfa(cfa)):
+        plane = image[r0::step, c0::step]
+        column_means = plane.sum(axis=0, dtype=np.uint64) / (float(n_frames) * plane.shape[0])
+        row_means = plane.sum(axis=1, dtype=np.uint64) / (float(n_frames) * plane.shape[1])
+        column_dev = _running_median_deviation(column_means, radius)
+        row_dev = _running_median_deviation(row_means, radius)
+        target = columns[c0::step]
+        columns[c0::step] = np.where(np.abs(column_dev) > np.abs(target), column_dev, target)
+        target = rows[r0::step]
+        rows[r0::step] = np.where(np.abs(row_dev) > np.abs(target), row_dev, target)
+    return columns, rows
+
+
+# -- per-stack analysis -------------------------------------------------------------------
+
+
+@dataclass
+class StackReport:
+    """What detection measured on one stack (shown in summaries and reports)."""
+
+    role: str  # "dark", "bright" or "saturated"
+    label: str
+    n_frames: int
+    bit_depth: int
+    exposure_us: float | None
+    level: float  # median of the mean image, DN
+    deviation_sigma: float  # robust sigma of the local deviation of the mean image, DN
+    typical_std: float  # typical temporal std of a pixel, DN
+    threshold_dn: float
+    flagged: int
+    bad_columns: int
+    bad_rows: int
+    outlier_frames: list[tuple[int, float]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _sample_positions(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(_SAMPLE_SEED)
+    size = min(_SAMPLE_SIZE, shape[0] * shape[1])
+    flat = rng.choice(shape[0] * shape[1], size=size, replace=False)
+    return np.unravel_index(np.sort(flat), shape)
+
+
+def _robust_sigma(values: np.ndarray) -> float:
+    if values.size == 0:
+        return 0.0
+    return 1.4826 * float(np.median(np.abs(values - np.median(values))))
+
+
+def _noise_limit(typical_std: float, n_frames: int, factor: float) -> float:
+    """Temporal std above which a pixel is noisy.
+
+    The sample std of Gaussian noise over ``n`` frames follows ``sigma * chi(n - 1) /
+    sqrt(n - 1)``; its 1e-8 upper quantile (Wilson–Hilferty) keeps chance exceedances
+    below one per 100 megapixels, and ``factor`` times the typical std asks for noise
+    "far above the sensor's typical" however many frames there are.
+    """
+    k = n_frames - 1
+    z = 5.61  # standard normal 1e-8 upper quantile
+    chi2_quantile = k * (1 - 2 / (9 * k) + z * math.sqrt(2 / (9 * k))) ** 3
+    return typical_std * max(factor, math.sqrt(chi2_quantile / k))
+
+
+@dataclass
+class _StackAnalysis:
+    stats: StackStats
+    report: StackReport
+    flagged_rows: np.ndarray
+    flagged_columns: np.ndarray
+    bad_columns: np.ndarray  # column indices
+    bad_rows: np.ndarray
+    column_deviation: np.ndarray
+    row_deviation: np.ndarray
+    noise_limit: float
+
+
+def _analyse_stack(
+    role: str,
+    stack: FrameStack,
+    config: DetectionConfig,
+    progress: ProgressCallback | None,
+) -> _StackAnalysis:
+    started = time.perf_counter()
+    stats = stack_stats(stack, progress=progress)
+    total, n = stats.total, stats.n_frames
+    sample_rows, sample_columns = _sample_positions(total.shape)
+    sample_deviation = local_deviation(total, sample_rows, sample_columns, cfa=config.cfa) / n
+    sigma = _robust_sigma(sample_deviation)
+    threshold = config.pixel_threshold.to_dn(stats.bit_depth, sigma)
+    rows, columns, _ = deviation_outliers(total, threshold, cfa=config.cfa, n_frames=n)
+    column_dev, row_dev = line_deviations(total, n_frames=n, cfa=config.cfa)
+    line_limit = config.line_threshold.to_dn(stats.bit_depth, sigma)
+    bad_columns = np.flatnonzero(np.abs(column_dev) > line_limit)
+    bad_rows = np.flatnonzero(np.abs(row_dev) > line_limit)
+    typical_std = float(np.median(stats.std[sample_rows, sample_columns])) if n > 1 else 0.0
+    report = StackReport(
+        role=role,
+        label=stats.label,
+        n_frames=n,
+        bit_depth=stats.bit_depth,
+        exposure_us=stats.exposure_us,
+        level=float(np.median(total[sample_rows, sample_columns])) / n,
+        deviation_sigma=sigma,
+        typical_std=typical_std,
+        threshold_dn=threshold,
+        flagged=int(rows.size),
+        bad_columns=int(bad_columns.size),
+        bad_rows=int(bad_rows.size),
+        outlier_frames=find_outlier_frames(stats.frame_means, stack.full_scale),
+    )
+    # Keep only what classification needs: the sums and the std.
+    stats.minimum = stats.maximum = np.empty((0, 0), stats.minimum.dtype)
+    limit = _noise_limit(typical_std, n, config.noise_factor) if n > 2 else math.inf
+    report.seconds = time.perf_counter() - started
+    return _StackAnalysis(
+        stats, report, rows, columns, bad_columns, bad_rows, column_dev, row_dev, limit
+    )
+
+
+# -- the pipeline -------------------------------------------------------------------------
+
+
+@dataclass
+class DetectionResult:
+    """Defects found, with what was measured to find them.
+
+    Attributes
+    ----------
+    defects : DefectList
+        One entry per defective pixel (line defects list their pixels), sorted by row
+        then column, source ``detected``, with evidence columns.
+    stacks : list of StackReport
+        Per stack: level, noise, threshold in DN, counts, suspicious frames, time.
+    shape : tuple of int
+        ``(height, width)`` of the frames.
+    bit_depth : int
+    config : DetectionConfig
+    seconds : float
+        Wall time of the whole detection.
+    warnings : list of str
+        Things a user should look at (light leaks, bright level far from 60–70 %...).
+    """
+
+    defects: DefectList
+    stacks: list[StackReport]
+    shape: tuple[int, int]
+    bit_depth: int
+    config: DetectionConfig
+    seconds: float
+    warnings: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """Number of defective pixels per kind (kinds with none left out)."""
+        kinds, counts = np.unique(self.defects.kinds, return_counts=True)
+        order = {name: i for i, name in enumerate(KINDS)}
+        pairs = sorted(zip(kinds.tolist(), counts.tolist(), strict=True), key=lambda p: order[p[0]])
+        return dict(pairs)
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-able summary (what ``fastdefect detect --json`` prints)."""
+        return {
+            "shape": list(self.shape),
+            "bit_depth": self.bit_depth,
+            "defects": len(self.defects),
+            "counts": self.counts(),
+            "config": {
+                f.name: _jsonable(getattr(self.config, f.name)) for f in fields(self.config)
+            },
+            "stacks": [asdict(report) for report in self.stacks],
+            "seconds": self.seconds,
+            "warnings": self.warnings,
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    return str(value) if isinstance(value, Threshold) else value
+
+
+def _as_stacks(value: Any, role: str, bit_depth: int | None) -> list[FrameStack]:
+    if value is None:
+        return []
+    items = list(value) if isinstance(value, list | tuple) else [value]
+    stacks = []
+    for item in items:
+        if isinstance(item, FrameStack):
+            stacks.append(item)
+        elif isinstance(item, np.ndarray):
+            stacks.append(FrameStack.from_array(item, bit_depth=bit_depth, label=f"{role} array"))
+        else:
+            stacks.append(open_stack(item, bit_depth=bit_depth))
+    return stacks
+
+
+def _check_consistent(stacks: Sequence[tuple[str, FrameStack]]) -> None:
+    role, first = stacks[0]
+    for other_role, other in stacks[1:]:
+        if other.shape != first.shape:
+            raise InputError(
+                f"{other_role} stack {other.label} has frames of {other.shape[1]} x "
+                f"{other.shape[0]} pixels but {role} stack {first.label} has "
+                f"{first.shape[1]} x {first.shape[0]}"
+            )
+        if other.bit_depth != first.bit_depth:
+            raise InputError(
+                f"{other_role} stack {other.label} is {other.bit_depth}-bit but {role} stack "
+                f"{first.label} is {first.bit_depth}-bit; pass --bit-depth"
+            )
+
+
+def detect(
+    dark: StackInput | Sequence[StackInput] | None = None,
+    bright: StackInput | Sequence[StackInput] | None = None,
+    saturated: StackInput | Sequence[StackInput] | None = None,
+    *,
+    bit_depth: int | None = None,
+    cfa: str | None = None,
+    config: DetectionConfig | None = None,
+    dark_exposures: Sequence[float] | None = None,
+    progress: ProgressCallback | None = None,
+) -> DetectionResult:
+    """Find and classify the defective pixels of a sensor from dark and bright stacks.
+
+    Parameters
+    ----------
+    dark, bright, saturated : stack or list of stacks, optional
+        Each stack is a path (file, directory, glob), a :class:`FrameStack`, or an array
+        (a frame or ``(N, H, W)`` frames). At least one stack of any role is needed.
+        Several dark stacks at different exposures let the dark-signal slope be measured.
+    bit_depth : int, optional
+        Significant bits of the data; default from the files.
+    cfa : str, optional
+        Bayer pattern; overrides ``config.cfa`` and the files' metadata.
+    config : DetectionConfig, optional
+        Thresholds and rules; default the datasheets'.
+    dark_exposures : sequence of float, optional
+        Exposure time in µs of each dark stack, when the files do not say.
+    progress : callable, optional
+        ``progress(frames_done, frames_total)`` over all stacks.
+
+    Returns
+    -------
+    DetectionResult
+
+    Examples
+    --------
+    >>> result = detect(dark="dark.tif", bright="bright.tif")  # doctest: +SKIP
+    >>> result.counts()  # doctest: +SKIP
+    {'stuck_high': 3, 'hot': 41, 'dark': 7, 'column': 5120}
+    """
+    started = time.perf_counter()
+    config = config or DetectionConfig()
+    roles = {
+        "dark": _as_stacks(dark, "dark", bit_depth),
+        "bright": _as_stacks(bright, "bright", bit_depth),
+        "saturated": _as_stacks(saturated, "saturated", bit_depth),
+    }
+    all_stacks = [(role, stack) for role, stacks in roles.items() for stack in stacks]
+    if not all_stacks:
+        raise InputError("give at least one dark or bright stack")
+    _check_consistent(all_stacks)
+    if cfa is None and config.cfa is None:
+        stated = {s.metadata.get("cfa") for _, s in all_stacks} - {None}
+        cfa = stated.pop() if len(stated) == 1 else None
+    if cfa is not None:
+        config = replace(config, cfa=cfa)
+    if dark_exposures is not None:
+        if len(dark_exposures) != len(roles["dark"]):
+            raise InputError(
+                f"{len(dark_exposures)} dark exposures given for {len(roles['dark'])} dark stacks"
+            )
+        for stack, exposure in zip(roles["dark"], dark_exposures, strict=True):
+            stack.metadata["exposure_us"] = float(exposure)
+
+    total_frames = sum(stack.n_frames for _, stack in all_stacks)
+    done_before = 0
+    analyses: dict[str, list[_StackAnalysis]] = {role: [] for role in roles}
+    for role, stack in all_stacks:
+        offset = done_before
+
+        def stack_progress(done: int, _total: int, offset: int = offset) -> None:
+            if progress is not None:
+                progress(offset + done, total_frames)
+
+        analyses[role].append(_analyse_stack(role, stack, config, stack_progress))
+        done_before += stack.n_frames
+
+    shape = all_stacks[0][1].shape
+    depth = all_stacks[0][1].bit_depth
+    defects = _classify(analyses, shape, depth, config)
+    defects = defects.with_metadata(
+        {
+            "software": f"fastdefect {__version__}",
+            "bit_depth": depth,
+            "width": shape[1],
+            "height": shape[0],
+            "cfa": config.cfa,
+            "pixel_threshold": str(config.pixel_threshold),
+            "line_threshold": str(config.line_threshold),
+            "stacks": [
+                {
+                    "role": a.report.role,
+                    "source": a.report.label,
+                    "frames": a.report.n_frames,
+                    "exposure_us": a.report.exposure_us,
+                    **{
+                        k: a.stats.metadata[k]
+                        for k in ("gain", "temperature_c")
+                        if k in a.stats.metadata
+                    },
+                }
+                for group in analyses.values()
+                for a in group
+            ],
+        }
+    )
+    reports = [a.report for group in analyses.values() for a in group]
+    warnings = _warnings(reports, depth)
+    if all_stacks[0][1].bit_depth_origin == "container" and depth > 8:
+        warnings.insert(
+            0,
+            f"the files do not state their bit depth; assuming {depth}-bit (thresholds "
+            "scale with it): pass --bit-depth for 10/12/14-bit data",
+        )
+    return DetectionResult(
+        defects=defects,
+        stacks=reports,
+        shape=shape,
+        bit_depth=depth,
+        config=config,
+        seconds=time.perf_counter() - started,
+        warnings=warnings,
+    )
+
+
+def _warnings(reports: list[StackReport], bit_depth: int) -> list[str]:
+    full_scale = (1 << bit_depth) - 1
+    messages = []
+    for report in reports:
+        for index, mean in report.outlier_frames:
+            messages.append(
+                f"{report.role} stack {report.label}: frame {index + 1} has mean level "
+                f"{mean:.1f} DN, far from the others (light leak or wrong exposure?)"
+            )
+        fraction = report.level / full_scale
+        if report.role == "bright" and not 0.2 <= fraction <= 0.9:
+            messages.append(
+                f"bright stack {report.label} sits at {100 * fraction:.0f} % of full scale; "
+                "60–70 % is advised for finding dark pixels"
+            )
+        if report.role == "dark" and fraction > 0.25:
+            messages.append(
+                f"dark stack {report.label} sits at {100 * fraction:.0f} % of full scale: "
+                "is the lens cap on?"
+            )
+    return messages
+
+
+def _gather(analysis: _StackAnalysis, rows: np.ndarray, columns: np.ndarray, cfa: str | None):
+    """Mean, deviation and std of one stack at the given pixels (DN)."""
+    stats = analysis.stats
+    n = stats.n_frames
+    mean = stats.total[rows, columns] / float(n)
+    deviation = local_deviation(stats.total, rows, columns, cfa=cfa) / n
+    std = stats.std[rows, columns].astype(np.float64)
+    return mean, deviation, std
+
+
+def _votes(group: list[_StackAnalysis], values: list[np.ndarray], test) -> np.ndarray:
+    """How many stacks of a group flag each pixel by ``test(analysis, value)``."""
+    count = np.zeros(values[0].shape if values else 0, np.int64)
+    for analysis, value in zip(group, values, strict=True):
+        count += test(analysis, value)
+    return count
+
+
+def _enough(count: np.ndarray, group_size: int, vote: float) -> np.ndarray:
+    if group_size == 0:
+        return np.zeros(count.shape, bool)
+    needed = max(1, math.ceil(vote * group_size - 1e-9))
+    return count >= needed
+
+
+def _classify(
+    analyses: dict[str, list[_StackAnalysis]],
+    shape: tuple[int, int],
+    bit_depth: int,
+    config: DetectionConfig,
+) -> DefectList:
+    height, width = shape
+    all_analyses = [a for group in analyses.values() for a in group]
+    # Candidate pixels: flagged by deviation in any stack, on a bad line, or noisy.
+    flat = [a.flagged_rows * width + a.flagged_columns for a in all_analyses]
+    noise_group = analyses["dark"] or analyses["bright"]
+    for a in noise_group:
+        if math.isfinite(a.noise_limit):
+            flat.append(np.flatnonzero(a.stats.std.ravel() > a.noise_limit))
+    line_columns = np.unique(np.concatenate([a.bad_columns for a in all_analyses] or [[]]))
+    line_rows = np.unique(np.concatenate([a.bad_rows for a in all_analyses] or [[]]))
+    line_columns = line_columns.astype(np.int64)
+    line_rows = line_rows.astype(np.int64)
+    for column in line_columns:
+        flat.append(np.arange(height, dtype=np.int64) * width + column)
+    for row in line_rows:
+        flat.append(row * width + np.arange(width, dtype=np.int64))
+    pixels = np.unique(np.concatenate(flat)) if flat else np.empty(0, np.int64)
+    rows, columns = np.divmod(pixels.astype(np.int64), width)
+
+    full_scale = (1 << bit_depth) - 1
+    tolerance = config.stuck_tolerance.to_dn(bit_depth)
+    evidence: dict[str, np.ndarray] = {}
+    flags: dict[str, np.ndarray] = {}
+    means: dict[str, np.ndarray] = {}
+    for role, group in analyses.items():
+        if not group:
+            continue
+        gathered = [_gather(a, rows, columns, config.cfa) for a in group]
+        over = _votes(group, [g[1] for g in gathered], lambda a, d: d > a.report.threshold_dn)
+        under = _votes(group, [g[1] for g in gathered], lambda a, d: -d > a.report.threshold_dn)
+        flags[f"{role}_high"] = _enough(over, len(group), config.vote)
+        flags[f"{role}_low"] = _enough(under, len(group), config.vote)
+        # Evidence from the longest exposure of the role (the most telling one).
+        exposures = [a.report.exposure_us or 0.0 for a in group]
+        reference = int(np.argmax(exposures))
+        mean, deviation, std = gathered[reference]
+        means[role] = mean
+        evidence[f"{role}_mean"] = mean
+        evidence[f"{role}_deviation"] = deviation
+        evidence[f"{role}_std"] = std
+        if len(group) > 1:
+            evidence[f"{role}_votes"] = np.maximum(over, under).astype(np.float64)
+    noisy_count = np.zeros(rows.size, np.int64)
+    for a in noise_group:
+        noisy_count += a.stats.std[rows, columns] > a.noise_limit
+    flags["noisy"] = _enough(noisy_count, len(noise_group), config.vote)
+
+    slope = _dark_slope_deviation(analyses["dark"], rows, columns, config.cfa)
+    if slope is not None:
+        evidence["dark_slope_deviation"] = slope
+
+    column_deviation = np.zeros(rows.size)
+    row_deviation = np.zeros(rows.size)
+    for a in all_analyses:
+        cd = a.column_deviation[columns]
+        rd = a.row_deviation[rows]
+        column_deviation = np.where(np.abs(cd) > np.abs(column_deviation), cd, column_deviation)
+        row_deviation = np.where(np.abs(rd) > np.abs(row_deviation), rd, row_deviation)
+    on_column = np.isin(columns, line_columns)
+    on_row = np.isin(rows, line_rows)
+    if line_columns.size:
+        evidence["column_deviation"] = np.where(on_column, column_deviation, np.nan)
+    if line_rows.size:
+        evidence["row_deviation"] = np.where(on_row, row_deviation, np.nan)
+
+    kind = np.full(rows.size, _KIND["unknown"], np.uint8)
+
+    def assign(name: str, condition: np.ndarray) -> None:
+        kind[(kind == _KIND["unknown"]) & condition] = _KIND[name]
+
+    no = np.zeros(rows.size, bool)
+    deviant = no.copy()
+    for key, value in flags.items():
+        if key != "noisy":
+            deviant |= value
+    high_rail = [means[r] >= full_scale - tolerance for r in ("dark", "bright") if r in means]
+    low_rail = [means[r] <= tolerance for r in ("dark", "bright") if r in means]
+    assign("stuck_high", deviant & np.logical_and.reduce(high_rail))
+    assign("stuck_low", deviant & np.logical_and.reduce(low_rail))
+    assign("hot", flags.get("dark_high", no))
+    assign(
+        "dark",
+        flags.get("bright_low", no) | flags.get("saturated_low", no) | flags.get("dark_low", no),
+    )
+    assign("bright", flags.get("bright_high", no) | flags.get("saturated_high", no))
+    assign("noisy", flags["noisy"])
+    assign("column", on_column)
+    assign("row", on_row)
+    keep = kind != _KIND["unknown"]
+    return DefectList.from_arrays(
+        rows[keep],
+        columns[keep],
+        kinds=kind[keep],
+        source="detected",
+        evidence={name: values[keep] for name, values in evidence.items()},
+    )
+
+
+def _dark_slope_deviation(
+    group: list[_StackAnalysis], rows: np.ndarray, columns: np.ndarray, cfa: str | None
+) -> np.ndarray | None:
+    """Slope of the dark deviation against exposure, DN per second, when measurable.
+
+    A hot pixel's dark signal grows with exposure much faster than its neighbours'; the
+    slope of its local deviation over the dark stacks' exposures says by how much.
+    Needs at least two distinct exposures.
+    """
+    exposures = [a.report.exposure_us for a in group]
+    if len(group) < 2 or any(e is None for e in exposures) or len(set(exposures)) < 2:
+        return None
+    seconds = np.asarray(exposures, np.float64) * 1e-6
+    deviations = np.stack(
+        [local_deviation(a.stats.total, rows, columns, cfa=cfa) / a.stats.n_frames for a in group]
+    )
+    centred = seconds - seconds.mean()
+    return (centred[:, None] * (deviations - deviations.mean(axis=0))).sum(axis=0) / (
+        centred**2
+    ).sum()

@@ -1,0 +1,56 @@
+"""Plain reference implementations the kernels are checked against (slow, obvious)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def plane_slices(shape, cfa):
+    """(row offset, column offset, step) per colour plane, as detection defines them."""
+    if cfa is None:
+        return [(0, 0, 1)]
+    return [(r, c, 2) for r in (0, 1) for c in (0, 1) if r < shape[0] and c < shape[1]]
+
+
+def neighbour_deviation_reference(image, radius=3, cfa=None):
+    """value - median(same-colour neighbours in the block, centre excluded, clipped)."""
+    image = np.asarray(image)
+    out = np.zeros(image.shape, np.float64)
+    for r0, c0, step in plane_slices(image.shape, cfa):
+        plane = image[r0::step, c0::step].astype(np.float64)
+        h, w = plane.shape
+        for r in range(h):
+            for c in range(w):
+                block = plane[
+                    max(r - radius, 0) : r + radius + 1, max(c - radius, 0) : c + radius + 1
+                ]
+                values = block.ravel().tolist()
+                values.remove(plane[r, c])
+                out[r0 + step * r, c0 + step * c] = (
+                    plane[r, c] - np.median(values) if values else 0.0
+                )
+    return out
+
+
+def deviation_outliers_reference(image, threshold, cfa=None, size=7, n_frames=1, low=None):
+    low = threshold if low is None else low
+    deviation = neighbour_deviation_reference(image, size // 2, cfa)
+    mask = (deviation > threshold * n_frames) | (-deviation > low * n_frames)
+    rows, columns = np.nonzero(mask)
+    return rows, columns, deviation[rows, columns] / n_frames
+
+
+def line_deviation_reference(profile, radius=5):
+    profile = np.asarray(profile, np.float64)
+    return np.array(
+        [
+            profile[i] - np.median(profile[max(i - radius, 0) : i + radius + 1])
+            for i in range(profile.size)
+        ]
+    )
+
+
+def stack_stats_reference(frames):
+    stack = np.asarray(frames).astype(np.int64)
+    std = stack.std(axis=0, ddof=1) if len(stack) > 1 else np.zeros(stack.shape[1:])
+    return stack.sum(axis=0), std, stack.min(axis=0), stack.max(axis=0), stack.mean(axis=(1, 2))
