@@ -185,3 +185,17 @@ def test_cli_detect_writes_sorted_csv_and_json(tmp_path, capsys):
 def test_cli_detect_needs_frames(capsys):
     assert main(["detect", "-o", "x.csv"]) == 2
     assert "--dark" in capsys.readouterr().err
+
+
+def test_one_analysis_classifies_like_fresh_detection_at_every_threshold():
+    from fastdefect.detect import analyse
+
+    dark, bright, _ = make_stacks(seed=3)
+    analysis = analyse(dark=dark, bright=bright, bit_depth=10, lowest_threshold="20")
+    for threshold in ("20", "55.5", "102lsb10", "250", "4%"):
+        config = DetectionConfig(pixel_threshold=threshold)
+        fresh = detect(dark=dark, bright=bright, bit_depth=10, config=config).defects
+        swept = analysis.classify(threshold)
+        assert swept == fresh, threshold
+    with pytest.raises(InputError, match="analysed"):
+        analysis.classify("10")

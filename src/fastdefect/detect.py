@@ -40,6 +40,7 @@ from .sensor import parse_cfa
 from .stats import StackStats, find_outlier_frames, stack_stats
 
 __all__ = [
+    "DetectionAnalysis",
     "DetectionConfig",
     "DetectionResult",
     "Threshold",
@@ -378,13 +379,20 @@ def _noise_limit(typical_std: float, n_frames: int, factor: float) -> float:
 class _StackAnalysis:
     stats: StackStats
     report: StackReport
-    flagged_rows: np.ndarray
+    flagged_rows: np.ndarray  # deviating at analysed_threshold_dn
     flagged_columns: np.ndarray
+    flagged_deviation: np.ndarray  # DN
+    analysed_threshold_dn: float
+    sample_deviation: np.ndarray  # exact deviations at _sample_positions, DN
     bad_columns: np.ndarray  # column indices
     bad_rows: np.ndarray
     column_deviation: np.ndarray
     row_deviation: np.ndarray
     noise_limit: float
+
+    def threshold_dn(self, threshold: Threshold) -> float:
+        """``threshold`` in DN for this stack (sigmas are this stack's)."""
+        return threshold.to_dn(self.stats.bit_depth, self.report.deviation_sigma)
 
 
 def _analyse_stack(
@@ -392,6 +400,7 @@ def _analyse_stack(
     stack: FrameStack,
     config: DetectionConfig,
     progress: ProgressCallback | None,
+    lowest_threshold: Threshold | None = None,
 ) -> _StackAnalysis:
     started = time.perf_counter()
     stats = stack_stats(stack, progress=progress)
@@ -400,7 +409,10 @@ def _analyse_stack(
     sample_deviation = local_deviation(total, sample_rows, sample_columns, cfa=config.cfa) / n
     sigma = _robust_sigma(sample_deviation)
     threshold = config.pixel_threshold.to_dn(stats.bit_depth, sigma)
-    rows, columns, _ = deviation_outliers(total, threshold, cfa=config.cfa, n_frames=n)
+    analysed = threshold
+    if lowest_threshold is not None:
+        analysed = min(threshold, lowest_threshold.to_dn(stats.bit_depth, sigma))
+    rows, columns, deviation = deviation_outliers(total, analysed, cfa=config.cfa, n_frames=n)
     column_dev, row_dev = line_deviations(total, n_frames=n, cfa=config.cfa)
     line_limit = config.line_threshold.to_dn(stats.bit_depth, sigma)
     bad_columns = np.flatnonzero(np.abs(column_dev) > line_limit)
@@ -416,7 +428,7 @@ def _analyse_stack(
         deviation_sigma=sigma,
         typical_std=typical_std,
         threshold_dn=threshold,
-        flagged=int(rows.size),
+        flagged=int(np.count_nonzero(np.abs(deviation) > threshold)),
         bad_columns=int(bad_columns.size),
         bad_rows=int(bad_rows.size),
         outlier_frames=find_outlier_frames(stats.frame_means, stack.full_scale),
@@ -426,7 +438,18 @@ def _analyse_stack(
     limit = _noise_limit(typical_std, n, config.noise_factor) if n > 2 else math.inf
     report.seconds = time.perf_counter() - started
     return _StackAnalysis(
-        stats, report, rows, columns, bad_columns, bad_rows, column_dev, row_dev, limit
+        stats=stats,
+        report=report,
+        flagged_rows=rows,
+        flagged_columns=columns,
+        flagged_deviation=deviation,
+        analysed_threshold_dn=analysed,
+        sample_deviation=sample_deviation,
+        bad_columns=bad_columns,
+        bad_rows=bad_rows,
+        column_deviation=column_dev,
+        row_deviation=row_dev,
+        noise_limit=limit,
     )
 
 
@@ -560,8 +583,41 @@ def detect(
     >>> result.counts()  # doctest: +SKIP
     {'stuck_high': 3, 'hot': 41, 'dark': 7, 'column': 5120}
     """
+    analysis = analyse(
+        dark,
+        bright,
+        saturated,
+        bit_depth=bit_depth,
+        cfa=cfa,
+        config=config,
+        dark_exposures=dark_exposures,
+        progress=progress,
+    )
+    return analysis.result()
+
+
+def analyse(
+    dark: StackInput | Sequence[StackInput] | None = None,
+    bright: StackInput | Sequence[StackInput] | None = None,
+    saturated: StackInput | Sequence[StackInput] | None = None,
+    *,
+    bit_depth: int | None = None,
+    cfa: str | None = None,
+    config: DetectionConfig | None = None,
+    dark_exposures: Sequence[float] | None = None,
+    progress: ProgressCallback | None = None,
+    lowest_threshold: Threshold | str | float | None = None,
+) -> DetectionAnalysis:
+    """The expensive part of :func:`detect`, done once: read the stacks, find deviants.
+
+    Takes the arguments of :func:`detect`, plus ``lowest_threshold``: the smallest pixel
+    threshold the analysis must support (default ``config.pixel_threshold``). The
+    returned :class:`DetectionAnalysis` classifies at any threshold at or above it
+    without touching the frames again, which is how threshold sweeps stay cheap.
+    """
     started = time.perf_counter()
     config = config or DetectionConfig()
+    lowest = Threshold.parse(lowest_threshold) if lowest_threshold is not None else None
     roles = {
         "dark": _as_stacks(dark, "dark", bit_depth),
         "bright": _as_stacks(bright, "bright", bit_depth),
@@ -594,38 +650,10 @@ def detect(
             if progress is not None:
                 progress(offset + done, total_frames)
 
-        analyses[role].append(_analyse_stack(role, stack, config, stack_progress))
+        analyses[role].append(_analyse_stack(role, stack, config, stack_progress, lowest))
         done_before += stack.n_frames
 
-    shape = all_stacks[0][1].shape
     depth = all_stacks[0][1].bit_depth
-    defects = _classify(analyses, shape, depth, config)
-    defects = defects.with_metadata(
-        {
-            "software": f"fastdefect {__version__}",
-            "bit_depth": depth,
-            "width": shape[1],
-            "height": shape[0],
-            "cfa": config.cfa,
-            "pixel_threshold": str(config.pixel_threshold),
-            "line_threshold": str(config.line_threshold),
-            "stacks": [
-                {
-                    "role": a.report.role,
-                    "source": a.report.label,
-                    "frames": a.report.n_frames,
-                    "exposure_us": a.report.exposure_us,
-                    **{
-                        k: a.stats.metadata[k]
-                        for k in ("gain", "temperature_c")
-                        if k in a.stats.metadata
-                    },
-                }
-                for group in analyses.values()
-                for a in group
-            ],
-        }
-    )
     reports = [a.report for group in analyses.values() for a in group]
     warnings = _warnings(reports, depth)
     if all_stacks[0][1].bit_depth_origin == "container" and depth > 8:
@@ -634,15 +662,116 @@ def detect(
             f"the files do not state their bit depth; assuming {depth}-bit (thresholds "
             "scale with it): pass --bit-depth for 10/12/14-bit data",
         )
-    return DetectionResult(
-        defects=defects,
-        stacks=reports,
-        shape=shape,
+    return DetectionAnalysis(
+        analyses=analyses,
+        shape=all_stacks[0][1].shape,
         bit_depth=depth,
         config=config,
-        seconds=time.perf_counter() - started,
         warnings=warnings,
+        seconds=time.perf_counter() - started,
     )
+
+
+@dataclass
+class DetectionAnalysis:
+    """Per-stack statistics and deviants of :func:`analyse`; classify at any threshold.
+
+    Attributes
+    ----------
+    shape : tuple of int
+    bit_depth : int
+    config : DetectionConfig
+    warnings : list of str
+    seconds : float
+        Time the analysis took.
+    """
+
+    analyses: dict[str, list[_StackAnalysis]]
+    shape: tuple[int, int]
+    bit_depth: int
+    config: DetectionConfig
+    warnings: list[str]
+    seconds: float
+
+    @property
+    def stacks(self) -> list[StackReport]:
+        """Per-stack reports, dark stacks first, then bright, then saturated."""
+        return [a.report for group in self.analyses.values() for a in group]
+
+    def deviations(self, role: str) -> list[dict[str, np.ndarray | float]]:
+        """Per stack of ``role``: the deviants found and a sample of all deviations.
+
+        Each entry has ``rows``, ``columns``, ``deviation`` (DN; every pixel beyond
+        ``analysed_threshold_dn``), ``sample`` (exact deviations of 65,536 pixels drawn
+        with a fixed seed, for histograms and noise estimates) and ``pixels``.
+        """
+        return [
+            {
+                "rows": a.flagged_rows,
+                "columns": a.flagged_columns,
+                "deviation": a.flagged_deviation,
+                "analysed_threshold_dn": a.analysed_threshold_dn,
+                "sample": a.sample_deviation,
+                "pixels": self.shape[0] * self.shape[1],
+            }
+            for a in self.analyses.get(role, [])
+        ]
+
+    def classify(self, pixel_threshold: Threshold | str | float | None = None) -> DefectList:
+        """Classify at ``pixel_threshold`` (default the config's); no frame is read.
+
+        Raises :class:`InputError` below the threshold the analysis was made for.
+        """
+        threshold = (
+            self.config.pixel_threshold
+            if pixel_threshold is None
+            else Threshold.parse(pixel_threshold)
+        )
+        defects = _classify(self.analyses, self.shape, self.bit_depth, self.config, threshold)
+        return defects.with_metadata(self._metadata(threshold))
+
+    def result(self, pixel_threshold: Threshold | str | float | None = None) -> DetectionResult:
+        """A :class:`DetectionResult` at ``pixel_threshold`` (default the config's)."""
+        started = time.perf_counter()
+        defects = self.classify(pixel_threshold)
+        config = self.config
+        if pixel_threshold is not None:
+            config = replace(config, pixel_threshold=Threshold.parse(pixel_threshold))
+        return DetectionResult(
+            defects=defects,
+            stacks=self.stacks,
+            shape=self.shape,
+            bit_depth=self.bit_depth,
+            config=config,
+            seconds=self.seconds + time.perf_counter() - started,
+            warnings=list(self.warnings),
+        )
+
+    def _metadata(self, threshold: Threshold) -> dict[str, Any]:
+        return {
+            "software": f"fastdefect {__version__}",
+            "bit_depth": self.bit_depth,
+            "width": self.shape[1],
+            "height": self.shape[0],
+            "cfa": self.config.cfa,
+            "pixel_threshold": str(threshold),
+            "line_threshold": str(self.config.line_threshold),
+            "stacks": [
+                {
+                    "role": a.report.role,
+                    "source": a.report.label,
+                    "frames": a.report.n_frames,
+                    "exposure_us": a.report.exposure_us,
+                    **{
+                        key: a.stats.metadata[key]
+                        for key in ("gain", "temperature_c")
+                        if key in a.stats.metadata
+                    },
+                }
+                for group in self.analyses.values()
+                for a in group
+            ],
+        }
 
 
 def _warnings(reports: list[StackReport], bit_depth: int) -> list[str]:
@@ -698,11 +827,22 @@ def _classify(
     shape: tuple[int, int],
     bit_depth: int,
     config: DetectionConfig,
+    pixel_threshold: Threshold,
 ) -> DefectList:
     height, width = shape
     all_analyses = [a for group in analyses.values() for a in group]
+    limits = {id(a): a.threshold_dn(pixel_threshold) for a in all_analyses}
+    for a in all_analyses:
+        if limits[id(a)] < a.analysed_threshold_dn:
+            raise InputError(
+                f"threshold {pixel_threshold} ({limits[id(a)]:.1f} DN) is below the "
+                f"{a.analysed_threshold_dn:.1f} DN the {a.report.role} stack was analysed for"
+            )
     # Candidate pixels: flagged by deviation in any stack, on a bad line, or noisy.
-    flat = [a.flagged_rows * width + a.flagged_columns for a in all_analyses]
+    flat = []
+    for a in all_analyses:
+        beyond = np.abs(a.flagged_deviation) > limits[id(a)]
+        flat.append(a.flagged_rows[beyond] * width + a.flagged_columns[beyond])
     noise_group = analyses["dark"] or analyses["bright"]
     for a in noise_group:
         if math.isfinite(a.noise_limit):
@@ -727,8 +867,9 @@ def _classify(
         if not group:
             continue
         gathered = [_gather(a, rows, columns, config.cfa) for a in group]
-        over = _votes(group, [g[1] for g in gathered], lambda a, d: d > a.report.threshold_dn)
-        under = _votes(group, [g[1] for g in gathered], lambda a, d: -d > a.report.threshold_dn)
+        deviations = [g[1] for g in gathered]
+        over = _votes(group, deviations, lambda a, d: d > limits[id(a)])
+        under = _votes(group, deviations, lambda a, d: -d > limits[id(a)])
         flags[f"{role}_high"] = _enough(over, len(group), config.vote)
         flags[f"{role}_low"] = _enough(under, len(group), config.vote)
         # Evidence from the longest exposure of the role (the most telling one).
