@@ -20,11 +20,32 @@ except PackageNotFoundError:  # running from a source tree without installation
 
 # name -> module that defines it; imported lazily on first attribute access (PEP 562).
 _LAZY = {
+    # frames
     "FrameStack": "frames",
     "open_stack": "frames",
     "read_image": "frames",
     "write_image": "frames",
     "write_stack": "frames",
+    # statistics and detection
+    "StackStats": "stats",
+    "stack_stats": "stats",
+    "DetectionAnalysis": "detect",
+    "DetectionConfig": "detect",
+    "DetectionResult": "detect",
+    "Threshold": "detect",
+    "analyse": "detect",
+    "detect": "detect",
+    "deviation_outliers": "detect",
+    "line_deviations": "detect",
+    "local_deviation": "detect",
+    "Score": "score",
+    "score": "score",
+    # synthetic sensor
+    "SimulationConfig": "simulate",
+    "SimulationResult": "simulate",
+    "TruthTable": "simulate",
+    "read_truth": "simulate",
+    "simulate_to_directory": "simulate",
 }
 
 __all__ = [

@@ -549,12 +549,12 @@ def _rawpy_cfa(raw: Any) -> str | None:
     return name if name in ("RGGB", "BGGR", "GRBG", "GBRG") else None
 
 
-def _description(bit_depth: int, metadata: dict[str, Any] | None) -> dict[str, Any]:
-    record: dict[str, Any] = {
-        "bit_depth": int(bit_depth),
-        "software": f"fastdefect {__version__}",
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
+def _description(
+    bit_depth: int, metadata: dict[str, Any] | None, timestamp: bool
+) -> dict[str, Any]:
+    record: dict[str, Any] = {"bit_depth": int(bit_depth), "software": f"fastdefect {__version__}"}
+    if timestamp:
+        record["created"] = datetime.now(UTC).isoformat(timespec="seconds")
     for key, value in (metadata or {}).items():
         record[key] = value
     # Fail now, not after the pixels are written, if the metadata cannot be stored.
@@ -571,15 +571,17 @@ def write_stack(
     overwrite: bool = False,
     progress: ProgressCallback | None = None,
     n_frames: int | None = None,
+    timestamp: bool = True,
 ) -> Path:
     """Write frames as one multi-page TIFF, streaming, atomically.
 
     ``tifffile.imread(path)`` returns the stack as ``(n_frames, height, width)``. The
     first page carries the metadata as JSON (bit depth, software, time, and ``metadata``
     such as exposure or the parameters that made the data) and the ``MaxSampleValue``
-    tag, so other readers learn the bit depth too.
+    tag, so other readers learn the bit depth too. ``timestamp=False`` leaves out the
+    creation time, so the same frames and metadata give byte-identical files.
     """
-    description = _description(bit_depth, metadata)
+    description = _description(bit_depth, metadata, timestamp)
     max_sample = (1 << int(bit_depth)) - 1
     written = 0
     with atomic_output(path, overwrite=overwrite) as tmp, tifffile.TiffWriter(tmp) as writer:

@@ -1,5 +1,194 @@
-"""Placeholder replaced by the simulator work."""
+"""``fastdefect simulate``: write a synthetic sensor's dark and bright stacks with the truth."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ._common import CfaOption, ForceOption, JsonOption, console, print_json, progress_bar
 
 
-def register(app):
-    return None
+def register(app: typer.Typer) -> None:
+    app.command("simulate", no_args_is_help=True)(simulate)
+
+
+def simulate(
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Output directory (created if missing).")
+    ],
+    width: Annotated[
+        int | None, typer.Option("--width", help="Sensor width in pixels (default 1024).")
+    ] = None,
+    height: Annotated[
+        int | None, typer.Option("--height", help="Sensor height in pixels (default 1024).")
+    ] = None,
+    bit_depth: Annotated[
+        int | None, typer.Option("--bit-depth", help="ADC bits, 8 to 16 (default 10).")
+    ] = None,
+    frames: Annotated[
+        int | None, typer.Option("--frames", "-n", help="Frames per stack (default 16).")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Random seed; same seed, same data (default 1).")
+    ] = None,
+    cfa: CfaOption = None,
+    sensor: Annotated[
+        str | None,
+        typer.Option(
+            "--sensor",
+            help="Sensor or camera model preset (PYTHON25K, GT5120, ...) for the size and "
+            "bit depth; --width/--height/--bit-depth override it.",
+        ),
+    ] = None,
+    exposure: Annotated[
+        float | None,
+        typer.Option("--exposure", help="Dark exposure in microseconds (default 500000)."),
+    ] = None,
+    bright_exposure: Annotated[
+        float | None,
+        typer.Option("--bright-exposure", help="Bright exposure in microseconds (default 10000)."),
+    ] = None,
+    temperature: Annotated[
+        float | None,
+        typer.Option("--temperature", help="Sensor temperature in degrees C (default 40)."),
+    ] = None,
+    bright_level: Annotated[
+        float | None,
+        typer.Option(
+            "--bright-level", help="Bright mean as a fraction of full scale (default 0.65)."
+        ),
+    ] = None,
+    config_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="Start from a simulation.json (or a JSON object of parameters); options "
+            "given here override it. With --exposure or --temperature this is the same "
+            "sensor at another operating point: hot pixels grow with both.",
+        ),
+    ] = None,
+    force: ForceOption = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Simulate a sensor with known defects: dark and bright stacks plus the truth.
+
+    Writes DIR/dark.tif and DIR/bright.tif (multi-page TIFF stacks),
+    DIR/truth.csv (every defective pixel: row, column, kind, expected evidence),
+    DIR/warm.csv (sub-threshold pixels a detector must not report)
+    and DIR/simulation.json (everything needed to reproduce the data).
+    """
+    from ..errors import InputError
+    from ..sensor import sensor_preset
+    from ..simulate import SimulationConfig, simulate_to_directory
+
+    from_file = _read_config(config_file) if config_file is not None else {}
+    values: dict[str, Any] = dict(from_file)
+    if sensor is not None:
+        preset = sensor_preset(sensor)
+        values.update(width=preset.width, height=preset.height, bit_depth=preset.bit_depth)
+        if preset.cfa is not None:
+            values["cfa"] = preset.cfa
+    given = {
+        "width": width,
+        "height": height,
+        "bit_depth": bit_depth,
+        "frames": frames,
+        "seed": seed,
+        "cfa": cfa,
+        "dark_exposure_us": exposure,
+        "bright_exposure_us": bright_exposure,
+        "temperature_c": temperature,
+        "bright_level": bright_level,
+    }
+    values.update({key: value for key, value in given.items() if value is not None})
+    if from_file and any(
+        values.get(key) != from_file.get(key) for key in ("width", "height", "bit_depth", "cfa")
+    ):
+        # Another sensor geometry needs its own defaults (defect counts, black level, gain).
+        for key in list(values):
+            if key.startswith("n_") or key.endswith("run_lengths"):
+                del values[key]
+        values.pop("black_level", None)
+        values.pop("conversion_gain", None)
+    try:
+        config = SimulationConfig.from_dict(values)
+    except TypeError as exc:  # a JSON value of the wrong shape
+        raise InputError(f"{config_file}: {exc}") from exc
+
+    with progress_bar("simulating frames", total=2 * config.frames) as update:
+        result = simulate_to_directory(out, config, overwrite=force, progress=update)
+
+    if json_output:
+        print_json(result.to_dict())
+        return
+    _render(result)
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    from ..errors import FileFormatError, InputError
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from exc
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FileFormatError(path, f"not valid JSON ({exc.msg})", line=exc.lineno) from exc
+    if not isinstance(record, dict):
+        raise FileFormatError(path, "expected a JSON object of simulation parameters")
+    if isinstance(record.get("config"), dict):
+        record = record["config"]
+    return dict(record)
+
+
+def _duration(microseconds: float) -> str:
+    if microseconds >= 1000:
+        return f"{microseconds / 1000:g} ms"
+    return f"{microseconds:g} µs"
+
+
+def _human_size(size: int) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size} B"  # pragma: no cover
+
+
+def _render(result: Any) -> None:
+    from rich.table import Table
+
+    config = result.config
+    colour = config.cfa or "mono"
+    console.print(
+        f"[bold]Simulated sensor[/bold] {config.width} x {config.height}, {config.bit_depth} bit, "
+        f"{colour}, {config.frames} dark + {config.frames} bright frames, seed {config.seed}"
+    )
+    console.print(
+        f"dark {_duration(config.dark_exposure_us)}, bright {_duration(config.bright_exposure_us)}"
+        f" at {config.bright_level:.0%} FS, {config.temperature_c:g} °C; "
+        f"threshold {config.threshold_dn:g} DN, line {config.line_threshold_dn:g} DN"
+    )
+    table = Table(title="Defective pixels (truth.csv)", title_justify="left")
+    table.add_column("kind")
+    table.add_column("pixels", justify="right")
+    for kind, count in result.counts.items():
+        table.add_row(kind, str(count))
+    table.add_row("[bold]total[/bold]", f"[bold]{sum(result.counts.values())}[/bold]")
+    if result.warm_counts:
+        table.add_section()
+        table.add_row("[dim]not defects (warm.csv):[/dim]", "")
+        for source, count in result.warm_counts.items():
+            table.add_row(f"[dim]{source}[/dim]", f"[dim]{count}[/dim]")
+    console.print(table)
+    console.print(f"Files written to [bold]{result.directory}[/bold]:", soft_wrap=True)
+    files = Table()
+    files.add_column("file")
+    files.add_column("size", justify="right")
+    for path in result.files.values():
+        files.add_row(path.name, _human_size(path.stat().st_size))
+    console.print(files)
