@@ -149,7 +149,7 @@ class DetectionConfig:
     line_threshold : Threshold or str
         Deviation of a column or row mean from its neighbours' median. Default 48 LSB10.
     stuck_tolerance : Threshold or str
-        How close to full scale (to zero) a stuck high (low) pixel sits. Default 2 %.
+        How close to full scale (to zero) a stuck high (low) pixel sits. Default 5 %.
     noise_factor : float
         A pixel is noisy when its temporal standard deviation in the dark exceeds this
         many times the sensor's typical one (and the statistical limit for the frame
@@ -163,7 +163,7 @@ class DetectionConfig:
 
     pixel_threshold: Threshold = Threshold(102, "lsb10")
     line_threshold: Threshold = Threshold(48, "lsb10")
-    stuck_tolerance: Threshold = Threshold(2, "percent")
+    stuck_tolerance: Threshold = Threshold(5, "percent")
     noise_factor: float = 3.0
     vote: float = 0.0
     cfa: str | None = None
