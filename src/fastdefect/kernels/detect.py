@@ -253,7 +253,8 @@ def neighbour_deviation(image, rows, columns, radius, out):
             if count == 0:
                 out[i] = 0.0
                 continue
-            ordered = np.sort(buffer[:count])
+            ordered = buffer[:count]
+            ordered.sort()  # in place: no allocation per pixel
             half = count // 2
             if count % 2 == 1:
                 out[i] = value - ordered[half]
