@@ -75,9 +75,9 @@ def _root(
 
 
 def _register_commands() -> None:
-    from . import detect, lists, simulate
+    from . import demo, detect, lists, simulate
 
-    for module in (simulate, detect, lists):
+    for module in (demo, simulate, detect, lists):
         module.register(app)
 
 
