@@ -74,3 +74,10 @@ def test_user_errors_are_one_line_and_debug_shows_traceback(tmp_path, capsys):
     assert "missing.tif" in err and "Traceback" not in err
     assert main(["--debug", "detect", "--dark", missing]) == 2
     assert "Traceback" in capsys.readouterr().err
+
+
+def test_error_text_is_printed_literally_not_as_markup(tmp_path, capsys):
+    # Square brackets in messages (pip extras, file names) must survive.
+    path = tmp_path / "[odd].tif"
+    assert main(["detect", "--dark", str(path)]) == 2
+    assert "[odd].tif" in capsys.readouterr().err

@@ -63,6 +63,16 @@ _LAZY = {
     "read_list_file": "formats",
     "write_backup": "formats",
     "write_list": "formats",
+    # correction simulation and preview
+    "CorrectionPlan": "correct",
+    "CorrectionResult": "correct",
+    "ConfirmResult": "correct",
+    "confirm_masked": "correct",
+    "correct_left": "correct",
+    "correct_stack": "correct",
+    "plan_correction": "correct",
+    "render_preview": "preview",
+    "write_preview": "preview",
     # synthetic sensor
     "SimulationConfig": "simulate",
     "SimulationResult": "simulate",

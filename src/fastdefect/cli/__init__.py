@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 import typer.core
+from rich.markup import escape
 
 from .. import __version__
 from ..errors import ExitCode, FastDefectError
@@ -23,13 +24,14 @@ from ._common import err_console
 class _Commands(typer.core.TyperGroup):
     """The root group: turns our errors into one readable message and their exit code."""
 
-    def invoke(self, ctx):  # noqa: ANN001, ANN201 - click's signature
+    def invoke(self, ctx: typer.Context):
         try:
             return super().invoke(ctx)
         except FastDefectError as exc:
             if ctx.params.get("debug"):
                 traceback.print_exc()
-            err_console.print(f"[bold red]error:[/bold red] {exc}", soft_wrap=True)
+            # Messages quote user text and pip extras ("fastdefect[plot]"): not markup.
+            err_console.print(f"[bold red]error:[/bold red] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(int(exc.exit_code)) from None
         except KeyboardInterrupt:
             err_console.print("interrupted")
@@ -75,9 +77,9 @@ def _root(
 
 
 def _register_commands() -> None:
-    from . import demo, detect, lists, simulate
+    from . import correct, demo, detect, lists, simulate
 
-    for module in (demo, simulate, detect, lists):
+    for module in (demo, simulate, detect, lists, correct):
         module.register(app)
 
 
