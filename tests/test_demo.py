@@ -18,6 +18,11 @@ def test_demo_json_finds_the_injected_defects(tmp_path, capsys):
     assert overall["recall"] >= 0.99 and overall["false_positive"] == 0
     assert summary["warm_reported"] == 0 and summary["warm_pixels"] > 0
     assert summary["camera_check"]["error"] > 0  # bad rows cannot be corrected
+    for role in ("dark", "bright"):
+        correction = summary["correction"][role]
+        assert correction["masked"] and correction["corrected_still_visible"] == 0
+        # What the correction cannot fix is exactly what the camera check marks red.
+        assert correction["uncorrected"] == summary["camera_check"]["error"]
     assert {p.name for p in out.iterdir()} >= {"dark.tif", "bright.tif", "truth.csv", "defects.csv"}
     # Existing files are kept unless --force.
     assert main(["demo", "--out", str(out), "--width", "256", "--height", "200"]) == 2

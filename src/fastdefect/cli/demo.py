@@ -57,6 +57,7 @@ def _run(
 ) -> None:
     import numpy as np
 
+    from ..correct import confirm_masked, correct_stack
     from ..detect import detect
     from ..formats import read_list, write_list
     from ..rules import rule_set
@@ -83,7 +84,16 @@ def _run(
         warm = read_list(simulated.files["warm"])
         assessment = score(result.defects, truth)
         sensor = SensorSpec(width, height, config.bit_depth or 10, cfa)
-        verdicts = rule_set("av", sensor=sensor).check(result.defects)
+        rules = rule_set("av", sensor=sensor)
+        verdicts = rules.check(result.defects)
+
+        status.update("simulating the camera's correction ...")
+        started = time.perf_counter()
+        confirmations = {}
+        for role in ("dark", "bright"):
+            corrected = correct_stack(simulated.files[role], result.defects, rules=rules)
+            confirmations[role] = (corrected.report, confirm_masked(corrected))
+        timings["correct"] = time.perf_counter() - started
 
     warm_reported = int(np.isin(warm.linear_index, result.defects.linear_index).sum())
     summary = {
@@ -95,6 +105,16 @@ def _run(
         "warm_pixels": len(warm),
         "warm_reported": warm_reported,
         "camera_check": verdicts.counts(),
+        "correction": {
+            role: {
+                "corrected": report.corrected,
+                "uncorrected": report.uncorrected,
+                "uncorrected_reasons": report.reasons,
+                "corrected_still_visible": int(confirm.visible_corrected.sum()),
+                "masked": confirm.masked,
+            }
+            for role, (report, confirm) in confirmations.items()
+        },
         "timings": timings,
     }
     if json_output:
@@ -140,7 +160,9 @@ def _render(summary, assessment, result, verdicts, defects_path) -> None:
         "(they are below the threshold and must not be)",
         f"camera check (Allied Vision rules): [green]{counts.get('ok', 0)} ok[/green]  "
         f"[yellow]{counts.get('warn', 0)} warn[/yellow]  [red]{counts.get('error', 0)} error[/red]",
-        f"simulate {timings['simulate']:.1f} s · detect {timings['detect']:.2f} s",
+        _correction_line(summary["correction"]),
+        f"simulate {timings['simulate']:.1f} s · detect {timings['detect']:.2f} s · "
+        f"correct and confirm {timings['correct']:.2f} s",
     ]
     if summary["directory"]:
         lines.append(
@@ -155,6 +177,24 @@ def _render(summary, assessment, result, verdicts, defects_path) -> None:
     )
     for line in lines:
         console.print(line)
+
+
+def _correction_line(correction: dict) -> str:
+    bright = correction["bright"]
+    masked = all(entry["masked"] for entry in correction.values())
+    reasons = ", ".join(
+        f"{reason.replace('_', ' ')} {count}"
+        for reason, count in bright["uncorrected_reasons"].items()
+    )
+    verdict = (
+        "[green]every corrected defect is masked[/green]"
+        if masked
+        else "[red]some corrected defects are still visible[/red]"
+    )
+    return (
+        f"left-neighbour correction: {bright['corrected']} pixels corrected, {verdict}; "
+        f"{bright['uncorrected']} cannot be ({reasons})"
+    )
 
 
 def register(app: typer.Typer) -> None:
