@@ -1,0 +1,60 @@
+"""A second run compiles nothing, also when the package directory is not writable."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+SCRIPT = (
+    "import numpy as np\n"
+    "from fastdefect.detect import deviation_outliers\n"
+    "image = np.full((64, 64), 100, np.uint16); image[5, 5] = 900\n"
+    "assert deviation_outliers(image, 102.0)[0].tolist() == [5]\n"
+)
+
+
+def _saved(env: dict[str, str], user: str | None = None) -> int:
+    command = [sys.executable, "-c", SCRIPT]
+    if user is not None:
+        command = ["runuser", "-u", user, "--", "env", *(f"{k}={v}" for k, v in env.items()),
+                   *command]  # fmt: skip
+        environment = None
+    else:
+        environment = {**os.environ, **env}
+    result = subprocess.run(command, env=environment, capture_output=True, text=True, check=True)
+    return (result.stdout + result.stderr).count("data saved to")
+
+
+def test_second_run_compiles_nothing(tmp_path):
+    env = {"NUMBA_DEBUG_CACHE": "1", "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    assert _saved(env) > 0
+    assert _saved(env) == 0
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0 or shutil.which("runuser") is None,
+    reason="needs root and runuser to run as a user who cannot write the package directory",
+)
+def test_read_only_install_without_home_still_caches(tmp_path):
+    # 'nobody' can write neither the source tree nor /nonexistent: numba alone would fail.
+    env = {
+        "NUMBA_DEBUG_CACHE": "1",
+        "HOME": "/nonexistent",
+        "PYTHONPATH": os.pathsep.join(sys.path),
+    }
+    probe = subprocess.run(
+        ["runuser", "-u", "nobody", "--", "env", *(f"{k}={v}" for k, v in env.items()),
+         sys.executable, "-c", "import fastdefect"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    if probe.returncode != 0:
+        pytest.skip(f"user nobody cannot read this checkout: {probe.stderr.strip()[-200:]}")
+    cache = os.path.join("/tmp", "fastdefect-numba-65534")
+    shutil.rmtree(cache, ignore_errors=True)
+    assert _saved(env, user="nobody") > 0
+    assert _saved(env, user="nobody") == 0
+    assert os.path.isdir(cache)
