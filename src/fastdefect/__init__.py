@@ -26,6 +26,8 @@ _LAZY = {
     "read_image": "frames",
     "write_image": "frames",
     "write_stack": "frames",
+    # local median
+    "local_median": "median",
     # statistics and detection
     "StackStats": "stats",
     "stack_stats": "stats",
