@@ -11,8 +11,6 @@ Rows:
 * ``plan once`` / ``apply per frame`` — the stack case: the plan is made once, each
   further frame costs only the apply.
 * ``mean`` / ``median`` — the interpolating corrections (one call each).
-* ``camera sim (numpy)`` — the simulated camera's own numpy implementation, the plain
-  peer inside this repository, when it is importable.
 * the same with the defects in 10 bad columns plus random pixels (``lines``).
 
 Run: ``python benchmarks/bench_correct.py [--size 5120] [--defects 100000]``
@@ -52,10 +50,6 @@ def bench(size: int, count: int) -> tuple[list[dict], dict]:
     frame = rng.integers(0, 1024, (size, size), dtype=np.uint16)
     rows = []
     copy = time_call("numpy.copy", lambda: np.copy(frame), repeat=9)
-    try:
-        from fastdefect.camera.sim import apply_left_neighbour_masking
-    except ImportError:  # pragma: no cover - the camera package is optional here
-        apply_left_neighbour_masking = None
 
     def row(name: str, layout: str, timing) -> None:
         rows.append(
@@ -93,15 +87,6 @@ def bench(size: int, count: int) -> tuple[list[dict], dict]:
                 method,
                 layout,
                 time_call(method, lambda d=defects, m=method: correct(frame, d, method=m)),
-            )
-        if apply_left_neighbour_masking is not None:
-            coords = defects.positions()
-            row(
-                "camera sim (numpy)",
-                layout,
-                time_call(
-                    "camera", lambda c=coords: apply_left_neighbour_masking(frame, c), repeat=3
-                ),
             )
     left = next(r for r in rows if r["what"] == "correct_left" and r["defects"] == "random")
     notes = {

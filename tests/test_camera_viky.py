@@ -30,6 +30,7 @@ from fastdefect.camera import (  # noqa: E402
     resolve_producers,
     upload_user_list,
 )
+from fastdefect.cli import main  # noqa: E402
 from fastdefect.errors import CameraError, ExitCode, InputError  # noqa: E402
 from fastdefect.frames import open_stack  # noqa: E402
 
@@ -225,3 +226,54 @@ def test_a_closed_camera_says_so(viky_cti: Path) -> None:
     camera.close()  # twice is harmless
     with pytest.raises(CameraError, match="is closed"):
         camera.info()
+
+
+# -- the command line on the real path -------------------------------------------------
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
+    code = main([str(arg) for arg in args])
+    captured = capsys.readouterr()
+    return code, captured.out, " ".join(captured.err.split())
+
+
+def test_cli_lists_and_describes_real_cameras(
+    viky_cti: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    monkeypatch.setenv("FASTDEFECT_STATE_DIR", str(tmp_path / "state"))  # no sim cameras
+    code, out, _ = _cli(capsys, "camera", "list", "--cti", viky_cti, "--json")
+    assert code == 0
+    cameras = json.loads(out)["cameras"]
+    assert {c["id"]: c["serial"] for c in cameras} == VIKY_IDS
+    assert all(c["list_transfer"] is False for c in cameras)
+    assert ", ".join(cameras[0]["missing_features"]) == LIST_FEATURES
+    code, _, err = _cli(capsys, "camera", "info", "--cti", viky_cti)
+    assert code == 2 and "3 cameras found" in err and "VikyTL_DEV_red" in err
+    code, out, _ = _cli(capsys, "camera", "info", "--cti", viky_cti, "-c", "2", "--json")
+    info = json.loads(out)
+    assert code == 0 and (info["id"], info["vendor"]) == ("VikyTL_DEV_blue", VIKY_VENDOR)
+    assert info["transport_layer"] == str(viky_cti.resolve()) and "simulator" not in info
+
+
+def test_cli_capture_and_list_commands_on_a_camera_without_list_features(
+    viky_cti: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    monkeypatch.setenv("FASTDEFECT_STATE_DIR", str(tmp_path / "state"))
+    camera = ("-c", "VikyTL_DEV_red", "--cti", viky_cti)
+    out_file = tmp_path / "viky.tif"
+    code, _, _ = _cli(capsys, "camera", "capture", *camera, "-n", 2, "-o", out_file)
+    assert code == 0 and open_stack(out_file).n_frames == 2
+    lit = tmp_path / "lit.tif"
+    code, _, err = _cli(capsys, "camera", "capture", *camera, "-n", 1, "--light", 1, "-o", lit)
+    assert code == 2 and "simulated camera only" in err
+    code, _, err = _cli(capsys, "camera", "download", *camera, "-o", tmp_path / "l.csv")
+    assert code == 3 and f"defect list not supported: {LIST_FEATURES}" in err
+    listed = tmp_path / "up.csv"
+    listed.write_text("Row, Column\n1, 2\n")
+    code, _, err = _cli(capsys, "camera", "upload", listed, *camera, "--backup-dir", tmp_path)
+    assert code == 3 and "defect list not supported" in err and "Nothing was written" in err
+    assert not list(tmp_path.glob("backup-*.bin"))
+    code, _, err = _cli(capsys, "camera", "mask", "on", *camera)
+    assert code == 3 and "defect masking not supported: DefectMaskEnable" in err
+    code, _, err = _cli(capsys, "camera", "sim-light", "0.5", *camera)
+    assert code == 2 and "simulated camera only" in err

@@ -20,6 +20,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+from ..errors import CameraError, InputError
 from .featuremap import FEATURE_MAPS, GT_PYTHON, DefectListFeatureMap, feature_map_for
 from .protocol import (
     Camera,
@@ -37,7 +38,6 @@ from .sim import (
     FaultPlan,
     SimCamera,
     SimGroundTruth,
-    apply_left_neighbour_masking,
     default_state_dir,
     list_sim_cameras,
     open_sim_camera,
@@ -46,9 +46,15 @@ from .stack import capture_to_tiff, stack_metadata
 from .upload import (
     BackupWriter,
     CameraBackup,
+    RevertResult,
     UploadFailedError,
+    UploadPlan,
     UploadResult,
+    backup_writer_to,
+    plan_upload,
     restore_backup,
+    revert_user_list,
+    save_backup,
     take_backup,
     upload_user_list,
 )
@@ -80,15 +86,18 @@ __all__ = [
     "FrameMeta",
     "ProducerConfig",
     "ProgressCallback",
+    "RevertResult",
     "SimCamera",
     "SimGroundTruth",
     "UploadFailedError",
+    "UploadPlan",
     "UploadResult",
-    "apply_left_neighbour_masking",
+    "backup_writer_to",
     "capture_to_tiff",
     "default_state_dir",
     "default_vmbc_config",
     "feature_map_for",
+    "find_cameras",
     "is_sim_spec",
     "list_cameras",
     "list_sim_cameras",
@@ -98,8 +107,12 @@ __all__ = [
     "open_camera",
     "open_sim_camera",
     "open_vimba_camera",
+    "plan_upload",
+    "resolve_camera",
     "resolve_producers",
     "restore_backup",
+    "revert_user_list",
+    "save_backup",
     "stack_metadata",
     "take_backup",
     "upload_user_list",
@@ -149,3 +162,76 @@ def list_cameras(
     """Cameras the configured GenTL producers see (see :func:`list_sim_cameras` for
     simulated ones)."""
     return list_vimba_cameras(cti, config_xml=config_xml)
+
+
+def find_cameras(
+    cti: PathArg = None,
+    *,
+    config_xml: str | os.PathLike | None = None,
+    state_dir: str | os.PathLike | None = None,
+) -> tuple[list[CameraDescriptor], list[str]]:
+    """Every camera a command could use: simulated ones with a state file, then real ones.
+
+    Returns
+    -------
+    cameras : list of CameraDescriptor
+    notes : list of str
+        Why real cameras may be missing (no producer configured, Vimba X failed to
+        start with the producers of ``GENICAM_GENTL64_PATH``).
+
+    Raises
+    ------
+    InputError, CameraError
+        Only for producers given explicitly with ``cti``.
+    """
+    cameras = list_sim_cameras(state_dir)
+    notes: list[str] = []
+    if cti:
+        cameras += list_cameras(cti, config_xml=config_xml)
+    elif os.environ.get(PRODUCER_ENV, "").strip():
+        try:
+            cameras += list_cameras(None, config_xml=config_xml)
+        except (CameraError, InputError) as error:
+            notes.append(f"real cameras not listed: {error}")
+    else:
+        notes.append(
+            f"no GenTL producer configured (--cti PATH or {PRODUCER_ENV}): real cameras not listed"
+        )
+    return cameras, notes
+
+
+def resolve_camera(
+    spec: str | None,
+    cti: PathArg = None,
+    *,
+    config_xml: str | os.PathLike | None = None,
+) -> str:
+    """Turn a ``--camera`` value into something :func:`open_camera` opens.
+
+    * ``sim``, ``sim:MODEL``, ``sim:MODEL:SERIAL``: the simulated camera, as given;
+    * the serial (or id) of a simulated camera that has a state file: that camera;
+    * any other value: a real camera's id, IP/MAC address or serial, as given;
+    * nothing: the only camera :func:`find_cameras` sees. None, or several, is an error
+      that lists what was found and says how to choose.
+    """
+    if spec is not None and spec.strip():
+        spec = spec.strip()
+        if is_sim_spec(spec):
+            return spec
+        for sim in list_sim_cameras():
+            if spec in (sim.serial, sim.id):
+                return sim.id
+        return spec
+    cameras, notes = find_cameras(cti, config_xml=config_xml)
+    if len(cameras) == 1:
+        return cameras[0].id
+    why = "".join(f" ({note})" for note in notes)
+    if not cameras:
+        raise CameraError(
+            f"no camera found{why}; connect one, give producers with --cti PATH, or use "
+            "the simulated camera with --camera sim (or sim:GT4090, sim:640x480 ...)"
+        )
+    found = "; ".join(f"{c.id} (model {c.model}, serial {c.serial})" for c in cameras)
+    raise InputError(
+        f"{len(cameras)} cameras found: {found}. Choose one with --camera ID or SERIAL"
+    )

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ..defects import DefectList
 from ..errors import CameraError, InputError
 from ..sensor import SensorSpec
 
@@ -42,8 +43,9 @@ def normalize_coords(coords: Any, *, name: str = "defect list") -> np.ndarray:
 
     Parameters
     ----------
-    coords : array-like
-        ``(row, column)`` pairs; an empty sequence is an empty list.
+    coords : array-like or DefectList
+        ``(row, column)`` pairs; an empty sequence is an empty list. A
+        :class:`~fastdefect.defects.DefectList` gives its positions.
     name : str
         What the coordinates are, for the error message.
 
@@ -52,6 +54,8 @@ def normalize_coords(coords: Any, *, name: str = "defect list") -> np.ndarray:
     InputError
         When the shape is not ``(N, 2)`` or a value is not an integer in 0..65535.
     """
+    if isinstance(coords, DefectList):
+        coords = coords.positions()
     array = np.asarray(coords)
     if array.size == 0:
         return np.empty((0, 2), dtype=np.uint16)

@@ -17,7 +17,8 @@ What it simulates
   default, like the real camera).
 * Frames from a synthetic sensor: black level + signal + noise + the defects; when
   masking is on, listed defects are replaced by the nearest good pixel to their left
-  (runs longer than 8 and runs starting in column 0 stay as they are).
+  (runs longer than 8 and runs starting in column 0 stay as they are) — by
+  :func:`fastdefect.correct.plan_correction`, the same code as ``correct_left``.
 * Light: ``SimLightLevel`` (0 = lens cap on) — set it with :meth:`SimCamera.set_light`.
 
 State (user list, masking, settings, light, a fault spec) persists between processes in
@@ -60,7 +61,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -73,6 +74,9 @@ from .features import GenApiFeatures
 from .protocol import CameraDescriptor, merge_lists, normalize_coords
 from .simdevice import SimDevice, make_port
 
+if TYPE_CHECKING:
+    from ..correct import CorrectionPlan
+
 __all__ = [
     "SIM_FAULT_ENV",
     "STATE_DIR_ENV",
@@ -80,7 +84,6 @@ __all__ = [
     "SimCamera",
     "SimGroundTruth",
     "SimState",
-    "apply_left_neighbour_masking",
     "default_state_dir",
     "list_sim_cameras",
     "open_sim_camera",
@@ -417,32 +420,6 @@ class _SimSensor:
         return np.rint(image).astype(np.uint16)
 
 
-def apply_left_neighbour_masking(
-    frame: np.ndarray, coords: np.ndarray, max_run: int = MAX_CORRECTABLE_RUN
-) -> np.ndarray:
-    """The camera's correction: each listed pixel takes the value of the nearest
-    non-listed pixel to its left.
-
-    Runs of adjacent listed pixels in a row longer than ``max_run``, and runs that start
-    in column 0 (nothing to their left), stay uncorrected. Returns a new array.
-    """
-    out = np.array(frame, copy=True)
-    entries = normalize_coords(coords).astype(np.intp)
-    if not len(entries):
-        return out
-    height, width = out.shape
-    entries = entries[(entries[:, 0] < height) & (entries[:, 1] < width)]
-    rows, cols = entries[:, 0], entries[:, 1]
-    starts = np.ones(len(entries), dtype=bool)
-    starts[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1] + 1)
-    run_id = np.cumsum(starts) - 1
-    run_first_col = cols[starts][run_id]
-    run_length = np.bincount(run_id)[run_id]
-    ok = (run_length <= max_run) & (run_first_col > 0)
-    out[rows[ok], cols[ok]] = frame[rows[ok], run_first_col[ok] - 1]
-    return out
-
-
 def _convert_format(frame: np.ndarray, bit_depth: int, pixel_format: str) -> np.ndarray:
     bits = {"Mono8": 8, "Mono10": 10, "Mono12": 12}[pixel_format]
     if bits == bit_depth:
@@ -456,7 +433,8 @@ def _convert_format(frame: np.ndarray, bit_depth: int, pixel_format: str) -> np.
 
 def _model_and_size(model: str, width: int | None, height: int | None) -> tuple[str, int, int]:
     text = model.strip()
-    match = re.fullmatch(r"(\d+)\s*[xX]\s*(\d+)", text)
+    # "640x480", and "SIM640x480" as the simulator names such a model itself.
+    match = re.fullmatch(r"(?:SIM)?(\d+)\s*[xX]\s*(\d+)", text, flags=re.IGNORECASE)
     if match:
         return f"SIM{match[1]}x{match[2]}", int(match[1]), int(match[2])
     preset = sensor_preset(text)
@@ -536,6 +514,8 @@ class SimCamera(FeatureCamera):
         self.factory_list = normalize_coords(truth.factory)
         self._frame_rng = np.random.default_rng([self.state.seed, 0x5EED])
         self._frames_sent = 0
+        self._plan: CorrectionPlan | None = None
+        self._plan_key = b""
         self._link_up = True
         self._feature_map = feature_map_for(model_name)
         self._connect()
@@ -676,11 +656,32 @@ class SimCamera(FeatureCamera):
             )
             frame = _convert_format(frame, state.bit_depth, state.pixel_format)
             if state.masking:
-                frame = apply_left_neighbour_masking(
-                    frame, merge_lists(self.factory_list, state.user_list)
-                )
+                self._masking_plan().apply(frame, out=frame)
             self._frames_sent += 1
             yield RawFrame(frame, True, device_timestamp=time.monotonic_ns())
+
+    def _masking_plan(self) -> CorrectionPlan:
+        """The camera's correction of the merged list (planned once per list).
+
+        The one implementation of the left-neighbour idea is
+        :func:`fastdefect.correct.plan_correction` (what ``correct_left`` uses): the
+        simulated camera applies it, so the simulation and the preview agree.
+        """
+        from ..correct import plan_correction  # numba: loaded on the first masked frame
+
+        merged = merge_lists(self.factory_list, self.state.user_list)
+        key = merged.tobytes()
+        if self._plan is None or self._plan_key != key:
+            self._plan = plan_correction(
+                merged,
+                (self.state.height, self.state.width),
+                method="left",
+                max_run=MAX_CORRECTABLE_RUN,
+                outside="ignore",
+                label=f"the merged defect list of camera {self.state.serial}",
+            )
+            self._plan_key = key
+        return self._plan
 
     # -- simulation controls ------------------------------------------------------------
 

@@ -77,9 +77,9 @@ def _root(
 
 
 def _register_commands() -> None:
-    from . import correct, demo, detect, lists, simulate
+    from . import camera, correct, demo, detect, lists, simulate
 
-    for module in (demo, simulate, detect, lists, correct):
+    for module in (demo, simulate, detect, lists, correct, camera):
         module.register(app)
 
 
