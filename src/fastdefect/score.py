@@ -7,13 +7,23 @@ among the pixels found, and the confusion matrix).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .defects import KINDS, DefectList
+from .errors import InputError
 
-__all__ = ["KindScore", "Score", "score"]
+if TYPE_CHECKING:
+    from .simulate import TruthTable
+
+__all__ = ["KindScore", "Score", "load_truth", "score"]
+
+# Columns that mark the simulator's truth.csv / warm.csv (besides row,column,kind).
+_SIMULATOR_COLUMNS = ("dark_deviation", "dark_sigma")
 
 
 @dataclass(frozen=True)
@@ -160,3 +170,59 @@ def score(found: DefectList, truth: DefectList, *, ignore: DefectList | None = N
         key = ("spurious", KINDS[code])
         confusion[key] = confusion.get(key, 0) + 1
     return Score(overall, per_kind, confusion)
+
+
+def load_truth(source: str | os.PathLike | TruthTable | DefectList) -> DefectList:
+    """Ground truth as a :class:`DefectList`, from whatever form it comes in.
+
+    Parameters
+    ----------
+    source : path, TruthTable or DefectList
+        A simulator ``truth.csv`` (``fastdefect simulate``), any defect list file that
+        :func:`fastdefect.formats.read_list` reads, a
+        :class:`~fastdefect.simulate.TruthTable`, or a list (returned as it is).
+
+    Returns
+    -------
+    DefectList
+        Source ``truth``. From simulator truth, every numeric truth column
+        (``dark_deviation``, ``bright_sigma``, ``line_deviation``, ...) is kept as
+        evidence, so scores can be restricted to defects of a given strength.
+    """
+    if isinstance(source, DefectList):
+        return source
+    if isinstance(source, str | os.PathLike):
+        path = Path(source)
+        if not path.is_file():
+            raise InputError(f"{path}: no such truth file")
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            header = handle.readline().strip().split(",")
+        if header[:3] == ["row", "column", "kind"] and set(_SIMULATOR_COLUMNS) <= set(header):
+            from .simulate import read_truth
+
+            return _truth_table_list(read_truth(path))
+        from .formats import read_list
+
+        return read_list(path, source="truth")
+    if hasattr(source, "columns") and "kind" in getattr(source, "columns", {}):
+        return _truth_table_list(source)
+    raise InputError(f"cannot use {type(source).__name__} as ground truth")
+
+
+def _truth_table_list(table: Any) -> DefectList:
+    columns = table.columns
+    numeric = {
+        name: values
+        for name, values in columns.items()
+        if name not in ("row", "column", "kind") and np.asarray(values).dtype.kind == "f"
+    }
+    kinds = np.asarray(columns["kind"]).astype(str)
+    unknown = sorted(set(kinds.tolist()) - set(KINDS))
+    if unknown:
+        raise InputError(
+            f"the truth holds kinds {', '.join(unknown)} that are not defect kinds "
+            f"({', '.join(KINDS[:-1])})"
+        )
+    return DefectList(
+        columns["row"], columns["column"], kinds=kinds, source="truth", evidence=numeric
+    )

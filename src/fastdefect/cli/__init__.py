@@ -77,9 +77,9 @@ def _root(
 
 
 def _register_commands() -> None:
-    from . import camera, correct, demo, detect, lists, simulate
+    from . import camera, correct, demo, detect, lists, report, simulate, sweep
 
-    for module in (demo, simulate, detect, lists, correct, camera):
+    for module in (demo, simulate, detect, lists, correct, sweep, report, camera):
         module.register(app)
 
 
