@@ -22,7 +22,7 @@ import argparse
 
 import numpy as np
 
-from fastdefect.correct import correct, correct_left, plan_correction
+from fastdefect.correction import correct, correct_left, plan_correction
 from fastdefect.defects import DefectList
 
 from _harness import report, time_call

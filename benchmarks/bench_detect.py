@@ -1,7 +1,7 @@
 """Detection speed and memory, side by side with the peers of issue 3.
 
 1. ``deviation``: local-background deviation + threshold on one 5120 x 5120 10-bit dark
-   frame and one flat frame: Mpix/s of :func:`fastdefect.detect.deviation_outliers`
+   frame and one flat frame: Mpix/s of :func:`fastdefect.detection.deviation_outliers`
    (target >= 500), and the plain peer ``image - scipy.ndimage.median_filter(image, 7)``
    with the same threshold (which, unlike ours, includes the centre pixel).
 2. ``end to end``: ``fastdefect detect`` on 32 dark + 32 bright TIFF frames (page cache
@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from bench_frames import cheap_frames
-from fastdefect.detect import deviation_outliers
+from fastdefect.detection import deviation_outliers
 from fastdefect.frames import write_stack
 
 from _harness import peak_rss_of_command, report, time_call

@@ -26,7 +26,7 @@ import numpy as np
 
 from bench_detect import ensure
 from bench_frames import cheap_frames
-from fastdefect.detect import analyse
+from fastdefect.detection import analyse
 from fastdefect.report import report_from_analysis
 
 from _harness import report, time_call

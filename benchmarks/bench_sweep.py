@@ -22,8 +22,8 @@ import tempfile
 from pathlib import Path
 
 from bench_detect import dark_frames, ensure, flat_frames
-from fastdefect.detect import analyse, detect
-from fastdefect.sweep import parse_thresholds, sweep
+from fastdefect.detection import analyse, detect
+from fastdefect.threshold_sweep import parse_thresholds, sweep
 
 from _harness import report, time_call
 

@@ -270,7 +270,7 @@ def _runs(coords: np.ndarray) -> list[tuple[int, int, int]]:
 def test_masking_is_the_correction_engines_left_neighbour_correction() -> None:
     """One implementation of the idea: a masked frame is ``correct_left`` of the same
     unmasked frame (two fresh cameras with one serial draw the same noise)."""
-    from fastdefect.correct import correct_left
+    from fastdefect.correction import correct_left
 
     plain = SimCamera(SIZE, persist=False)
     masked = SimCamera(SIZE, persist=False)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import tifffile
 
-from fastdefect.correct import (
+from fastdefect.correction import (
     CONFIRM_REASONS,
     CorrectionPlan,
     check_list_fits,
@@ -22,7 +22,7 @@ from fastdefect.correct import (
     plan_correction,
 )
 from fastdefect.defects import DefectList
-from fastdefect.detect import DetectionConfig
+from fastdefect.detection import DetectionConfig
 from fastdefect.errors import FileFormatError, InputError
 from fastdefect.frames import open_stack, write_stack
 from fastdefect.simulate import SimulationConfig, read_truth, simulate_to_directory

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fastdefect.correct import REASONS, correct, correct_left, plan_correction
+from fastdefect.correction import REASONS, correct, correct_left, plan_correction
 from fastdefect.defects import DefectList
 from fastdefect.errors import InputError
 from fastdefect.kernels.correct import sorted_positions

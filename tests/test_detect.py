@@ -9,7 +9,7 @@ import pytest
 
 from fastdefect import frames
 from fastdefect.cli import main
-from fastdefect.detect import DetectionConfig, Threshold, detect
+from fastdefect.detection import DetectionConfig, Threshold, detect
 from fastdefect.errors import InputError
 
 H, W, N = 96, 128, 8
@@ -188,7 +188,7 @@ def test_cli_detect_needs_frames(capsys):
 
 
 def test_one_analysis_classifies_like_fresh_detection_at_every_threshold():
-    from fastdefect.detect import analyse
+    from fastdefect.detection import analyse
 
     dark, bright, _ = make_stacks(seed=3)
     analysis = analyse(dark=dark, bright=bright, bit_depth=10, lowest_threshold="20")

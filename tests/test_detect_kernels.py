@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fastdefect.detect import deviation_outliers, line_deviations, local_deviation
+from fastdefect.detection import deviation_outliers, line_deviations, local_deviation
 from fastdefect.frames import FrameStack
 from fastdefect.stats import find_outlier_frames, stack_stats
 

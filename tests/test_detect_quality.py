@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 import tifffile
 
-from fastdefect.detect import detect
+from fastdefect.detection import detect
 from fastdefect.formats import read_list
-from fastdefect.score import score
+from fastdefect.scoring import score
 from fastdefect.simulate import SimulationConfig, simulate_to_directory
 
 

@@ -11,7 +11,7 @@ import pytest
 
 SCRIPT = (
     "import numpy as np\n"
-    "from fastdefect.detect import deviation_outliers\n"
+    "from fastdefect.detection import deviation_outliers\n"
     "image = np.full((64, 64), 100, np.uint16); image[5, 5] = 900\n"
     "assert deviation_outliers(image, 102.0)[0].tolist() == [5]\n"
 )

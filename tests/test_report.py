@@ -13,7 +13,7 @@ import pytest
 
 from fastdefect.cli import main
 from fastdefect.defects import DefectList
-from fastdefect.detect import analyse
+from fastdefect.detection import analyse
 from fastdefect.plots import KIND_COLOURS, defect_map_figure, defect_map_image, figure_png
 from fastdefect.report import SECTIONS, build_report, report_from_analysis
 from fastdefect.simulate import SimulationConfig, simulate_to_directory

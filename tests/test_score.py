@@ -9,7 +9,7 @@ import pytest
 
 from fastdefect.defects import DefectList
 from fastdefect.errors import InputError
-from fastdefect.score import load_truth, score
+from fastdefect.scoring import load_truth, score
 from fastdefect.simulate import SimulationConfig, read_truth, simulate_to_directory
 
 

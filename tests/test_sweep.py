@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from fastdefect.cli import main
-from fastdefect.detect import DetectionConfig, Threshold, analyse, detect, local_deviation
+from fastdefect.detection import DetectionConfig, Threshold, analyse, detect, local_deviation
 from fastdefect.errors import InputError
 from fastdefect.plots import (
     MissingExtraError,
@@ -23,9 +23,9 @@ from fastdefect.plots import (
     histogram_figure,
     score_figure,
 )
-from fastdefect.score import KindScore, Score, load_truth
+from fastdefect.scoring import KindScore, Score, load_truth
 from fastdefect.simulate import SimulationConfig, simulate_to_directory
-from fastdefect.sweep import SWEEP_KINDS, SweepResult, parse_thresholds, sweep
+from fastdefect.threshold_sweep import SWEEP_KINDS, SweepResult, parse_thresholds, sweep
 
 
 @pytest.fixture(scope="module")

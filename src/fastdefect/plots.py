@@ -33,15 +33,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .defects import KINDS, DefectList
-from .detect import Threshold
+from .detection import Threshold
 from .errors import FastDefectError
 from .outputs import atomic_output, check_output_path
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from .detect import DetectionAnalysis
-    from .sweep import SweepResult
+    from .detection import DetectionAnalysis
+    from .threshold_sweep import SweepResult
 
 __all__ = [
     "KIND_COLOURS",
@@ -125,7 +125,7 @@ def count_figure(result: SweepResult) -> Figure:
     Zero counts cannot be drawn on a log axis and are left out. With truth, the
     F1-maximising threshold is marked.
     """
-    from .sweep import SWEEP_KINDS
+    from .threshold_sweep import SWEEP_KINDS
 
     figure = _figure(9.0, 5.0)
     axes = figure.add_subplot()
@@ -152,7 +152,7 @@ def count_figure(result: SweepResult) -> Figure:
 
 def score_figure(result: SweepResult) -> Figure:
     """Precision, recall and F1 against the threshold: overall, and F1 per kind."""
-    from .sweep import SWEEP_KINDS
+    from .threshold_sweep import SWEEP_KINDS
 
     figure = _figure(11.0, 4.6)
     overall, per_kind = figure.subplots(1, 2)

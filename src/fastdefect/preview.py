@@ -5,7 +5,7 @@ Like the ARRI Reference Tool's modes, each place is shown three times, side by s
 ``don't mask``
     The image as recorded.
 ``mask``
-    The image after the correction simulation (:mod:`fastdefect.correct`).
+    The image after the correction simulation (:mod:`fastdefect.correction`).
 ``highlight``
     The corrected image with every listed pixel painted in its verdict colour: green
     corrected, amber corrected but not recommended (a ``left`` run of 5 to 8, or a dense
@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from .correct import CorrectionPlan, _reason_text, check_list_fits, plan_correction
+from .correction import CorrectionPlan, _reason_text, check_list_fits, plan_correction
 from .defects import KINDS, DefectList, cluster_labels
 from .errors import InputError
 from .frames import FrameStack, open_stack
@@ -189,7 +189,7 @@ def _levels(plan: CorrectionPlan, defects: DefectList, rules: RuleSet) -> np.nda
 def _strength(plan: CorrectionPlan, defects: DefectList, image: np.ndarray) -> np.ndarray:
     """How strong each unique listed pixel is, in DN: the list's deviation evidence when
     it has some, else the deviation measured on the image."""
-    from .detect import local_deviation
+    from .detection import local_deviation
 
     strength = np.full(len(plan), np.nan)
     names = [n for n in defects.evidence_names if n.endswith("_deviation")]

@@ -14,7 +14,7 @@ Two named rule sets ship:
     cannot be corrected (error: ignored on upload). A run with no active pixel to its left
     (one that includes column 0) cannot be masked (error). Coordinates outside the sensor
     are errors. On a Bayer sensor (``column_step=2``) "to the left" means the nearest
-    pixel of the same colour, as in :mod:`fastdefect.correct`.
+    pixel of the same colour, as in :mod:`fastdefect.correction`.
 
 ``arri`` — ARRI User Pixel Mask (interpolating correction)
     The camera interpolates a masked pixel from its neighbours. There is no hard limit,

@@ -18,7 +18,7 @@ What it simulates
 * Frames from a synthetic sensor: black level + signal + noise + the defects; when
   masking is on, listed defects are replaced by the nearest good pixel to their left
   (runs longer than 8 and runs starting in column 0 stay as they are) — by
-  :func:`fastdefect.correct.plan_correction`, the same code as ``correct_left``.
+  :func:`fastdefect.correction.plan_correction`, the same code as ``correct_left``.
 * Light: ``SimLightLevel`` (0 = lens cap on) — set it with :meth:`SimCamera.set_light`.
 
 State (user list, masking, settings, light, a fault spec) persists between processes in
@@ -75,7 +75,7 @@ from .protocol import CameraDescriptor, merge_lists, normalize_coords
 from .simdevice import SimDevice, make_port
 
 if TYPE_CHECKING:
-    from ..correct import CorrectionPlan
+    from ..correction import CorrectionPlan
 
 __all__ = [
     "SIM_FAULT_ENV",
@@ -664,10 +664,10 @@ class SimCamera(FeatureCamera):
         """The camera's correction of the merged list (planned once per list).
 
         The one implementation of the left-neighbour idea is
-        :func:`fastdefect.correct.plan_correction` (what ``correct_left`` uses): the
+        :func:`fastdefect.correction.plan_correction` (what ``correct_left`` uses): the
         simulated camera applies it, so the simulation and the preview agree.
         """
-        from ..correct import plan_correction  # numba: loaded on the first masked frame
+        from ..correction import plan_correction  # numba: loaded on the first masked frame
 
         merged = merge_lists(self.factory_list, self.state.user_list)
         key = merged.tobytes()

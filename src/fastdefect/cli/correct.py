@@ -38,7 +38,7 @@ from ._common import (
 )
 
 if TYPE_CHECKING:
-    from ..correct import ConfirmResult, CorrectionReport
+    from ..correction import ConfirmResult, CorrectionReport
     from ..formats import ListFile
     from ..frames import FrameStack
 
@@ -121,7 +121,7 @@ def _open(image: str, bit_depth: int | None) -> FrameStack:
 
 
 def _check_fits(listed: ListFile, stack: FrameStack) -> None:
-    from ..correct import check_list_fits
+    from ..correction import check_list_fits
 
     check_list_fits(
         listed.defects,
@@ -151,7 +151,7 @@ def _rules(name: str | None) -> Any:
 
 
 def _config(threshold: str, line_threshold: str, cfa: str | None) -> Any:
-    from ..detect import DetectionConfig
+    from ..detection import DetectionConfig
 
     return DetectionConfig(pixel_threshold=threshold, line_threshold=line_threshold, cfa=cfa)
 
@@ -194,7 +194,7 @@ def correct_command(
     correction in its metadata, and lists the pixels that stay uncorrected and why: runs
     longer than the camera corrects, no active pixel to the left, no good neighbour.
     """
-    from ..correct import correct_stack
+    from ..correction import correct_stack
     from ..outputs import check_output_path
 
     if output.suffix.lower() not in (".tif", ".tiff"):
@@ -360,7 +360,7 @@ def confirm_command(
     corrected from a defective neighbour, its line still deviates, or still above the
     threshold). Exit 1 when any listed defect is visible.
     """
-    from ..correct import confirm_masked
+    from ..correction import confirm_masked
 
     listed = _read_list(defects, list_format)
     stack = _open(image, bit_depth)

@@ -57,11 +57,11 @@ def _run(
 ) -> None:
     import numpy as np
 
-    from ..correct import confirm_masked, correct_stack
-    from ..detect import detect
+    from ..correction import confirm_masked, correct_stack
+    from ..detection import detect
     from ..formats import read_list, write_list
     from ..rules import rule_set
-    from ..score import score
+    from ..scoring import score
     from ..sensor import SensorSpec
     from ..simulate import SimulationConfig, simulate_to_directory
 

@@ -73,7 +73,7 @@ def detect_command(
     Writes one line per defective pixel (line defects list their pixels), sorted by
     row then column, with the evidence that made the call.
     """
-    from ..detect import DetectionConfig, detect
+    from ..detection import DetectionConfig, detect
     from ..errors import InputError
     from ..formats import write_list
     from ..outputs import check_output_path

@@ -82,7 +82,7 @@ def report_command(
     from ..plots import require_matplotlib
     from ..report import build_report
     from ..rules import rule_set
-    from ..sweep import parse_thresholds
+    from ..threshold_sweep import parse_thresholds
 
     if not dark and not bright and not saturated:
         raise InputError("give --dark and/or --bright frames (see fastdefect report --help)")

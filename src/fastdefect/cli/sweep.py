@@ -64,7 +64,7 @@ def detection_config(
     threshold: str, line_threshold: str, noise_factor: float, vote: float, cfa: str | None
 ):
     """The :class:`DetectionConfig` of the shared command-line options."""
-    from ..detect import DetectionConfig
+    from ..detection import DetectionConfig
 
     return DetectionConfig(
         pixel_threshold=threshold,
@@ -118,7 +118,7 @@ def sweep_command(
     """
     from ..errors import InputError
     from ..outputs import check_output_path
-    from ..sweep import parse_thresholds, sweep
+    from ..threshold_sweep import parse_thresholds, sweep
 
     if not dark and not bright and not saturated:
         raise InputError("give --dark and/or --bright frames (see fastdefect sweep --help)")
@@ -166,7 +166,7 @@ def sweep_command(
 
 
 def _render(result, output: Path | None, written: dict) -> None:
-    from ..sweep import SWEEP_KINDS
+    from ..threshold_sweep import SWEEP_KINDS
 
     kinds = [kind for kind in SWEEP_KINDS if result.count(kind).any()]
     unit = str(result.thresholds[0]).split(" ", 1)[1]

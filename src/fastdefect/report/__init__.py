@@ -1,6 +1,6 @@
 """The HTML report: one self-contained page on a sensor's defects.
 
-:func:`build_report` reads the stacks once (:func:`fastdefect.detect.analyse`), and
+:func:`build_report` reads the stacks once (:func:`fastdefect.detection.analyse`), and
 :func:`report_from_analysis` turns an analysis into a :class:`Report` whose ``html`` is
 a single file that needs nothing else: the stylesheet is inline, every image is a
 ``data:`` URI, there is no script and no font or other resource to fetch, and a
@@ -49,7 +49,7 @@ import numpy as np
 
 from .. import __version__
 from ..defects import KINDS, DefectList
-from ..detect import (
+from ..detection import (
     DetectionAnalysis,
     DetectionConfig,
     StackInput,
@@ -67,8 +67,8 @@ from ..plots import (
     score_figure,
 )
 from ..rules import Verdict, Verdicts, check_list, rule_set
-from ..score import Score, load_truth, score
-from ..sweep import SWEEP_KINDS, SweepResult, parse_thresholds, sweep_analysis
+from ..scoring import Score, load_truth, score
+from ..threshold_sweep import SWEEP_KINDS, SweepResult, parse_thresholds, sweep_analysis
 
 __all__ = ["SECTIONS", "Report", "build_report", "report_from_analysis"]
 
@@ -202,7 +202,7 @@ def build_report(
     Parameters
     ----------
     dark, bright, saturated, bit_depth, cfa, config, dark_exposures, progress
-        As for :func:`fastdefect.detect.detect`.
+        As for :func:`fastdefect.detection.detect`.
     defects : DefectList or path, optional
         Report on this list (e.g. an edited user list) instead of the detected one; the
         stacks still give the summary, histograms and previews.
@@ -210,7 +210,7 @@ def build_report(
         Ground truth: adds the scores section (and scores to the sweep).
     sweep : str or sequence, optional
         Thresholds to sweep (``"20:200:10"``, see
-        :func:`fastdefect.sweep.parse_thresholds`): adds the sweep section.
+        :func:`fastdefect.threshold_sweep.parse_thresholds`): adds the sweep section.
     threshold : Threshold or str, optional
         Pixel threshold of the detection shown; default ``config.pixel_threshold``.
     rules : str
@@ -273,7 +273,7 @@ def report_from_analysis(
     """Render the report of an analysis (no frame is read).
 
     Parameters are those of :func:`build_report`; ``sweep`` may also be a finished
-    :class:`~fastdefect.sweep.SweepResult`. The analysis must support ``threshold``
+    :class:`~fastdefect.threshold_sweep.SweepResult`. The analysis must support ``threshold``
     and the sweep's thresholds (``analyse(..., lowest_threshold=...)``).
     """
     started = time.perf_counter()

@@ -1,8 +1,8 @@
 """Threshold sweeps: defect counts, and scores against truth, over many thresholds at once.
 
-A sweep reads the stacks once: :func:`fastdefect.detect.analyse` computes the stack
+A sweep reads the stacks once: :func:`fastdefect.detection.analyse` computes the stack
 statistics and every pixel deviating by more than the *lowest* threshold of the sweep,
-and :meth:`~fastdefect.detect.DetectionAnalysis.classify` then classifies at each
+and :meth:`~fastdefect.detection.DetectionAnalysis.classify` then classifies at each
 threshold from those deviants alone, without reading a frame or computing a median
 again. Each threshold's list is exactly what ``detect`` gives at that threshold.
 
@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from .defects import DefectList
-from .detect import (
+from .detection import (
     DetectionAnalysis,
     DetectionConfig,
     StackInput,
@@ -55,7 +55,7 @@ from .detect import (
 from .errors import InputError
 from .frames import ProgressCallback
 from .outputs import atomic_output
-from .score import Score, load_truth, score
+from .scoring import Score, load_truth, score
 
 __all__ = [
     "SWEEP_KINDS",
@@ -412,12 +412,12 @@ def sweep_analysis(
     Parameters
     ----------
     analysis : DetectionAnalysis
-        From :func:`fastdefect.detect.analyse`, made with ``lowest_threshold`` at or
+        From :func:`fastdefect.detection.analyse`, made with ``lowest_threshold`` at or
         below the lowest threshold here.
     thresholds : str or sequence
         See :func:`parse_thresholds`.
     truth : path, TruthTable or DefectList, optional
-        Ground truth (see :func:`fastdefect.score.load_truth`); adds precision, recall
+        Ground truth (see :func:`fastdefect.scoring.load_truth`); adds precision, recall
         and F1 per threshold, overall and per kind.
     ignore : DefectList, optional
         Pixels that count neither way in the scores.
@@ -524,7 +524,7 @@ def sweep(
     Parameters
     ----------
     dark, bright, saturated, bit_depth, cfa, config, dark_exposures, progress
-        As for :func:`fastdefect.detect.detect`; ``config.pixel_threshold`` is replaced
+        As for :func:`fastdefect.detection.detect`; ``config.pixel_threshold`` is replaced
         by each threshold in turn.
     thresholds : str or sequence
         ``"20:200:10"`` (inclusive), ``"20:200:10lsb10"``, ``"50,102,200"`` or a list;

@@ -1018,8 +1018,8 @@ def confirm_masked(
     """Check that the listed defects are no longer visible in corrected frames.
 
     The vendor's "confirm pixel defects are masked" step, done by the detection rule
-    (:func:`fastdefect.detect.deviation_outliers` and
-    :func:`fastdefect.detect.line_deviations`) on the exact per-pixel sum of the frames.
+    (:func:`fastdefect.detection.deviation_outliers` and
+    :func:`fastdefect.detection.line_deviations`) on the exact per-pixel sum of the frames.
     Works on frames corrected here or captured with the camera's masking on.
 
     Parameters
@@ -1043,7 +1043,7 @@ def confirm_masked(
     -------
     ConfirmResult
     """
-    from .detect import DetectionConfig, deviation_outliers, line_deviations
+    from .detection import DetectionConfig, deviation_outliers, line_deviations
 
     config = config or DetectionConfig()
     warnings: list[str] = []
