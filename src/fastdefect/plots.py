@@ -443,7 +443,7 @@ def defect_map_figure(
     square = 2 * radius + 1
     axes.set_title(
         title
-        or f"{width} x {height} sensor; 1 map pixel = {factor} x {factor} sensor pixels; "
+        or f"{width} x {height} sensor; 1 map pixel = {factor} x {factor} sensor pixels;\n"
         f"point defects drawn as {square} x {square} map pixels",
         loc="left",
         fontsize=9,
