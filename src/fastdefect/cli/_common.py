@@ -120,3 +120,65 @@ def progress_bar(
 
     with progress:
         yield update
+
+
+# -- the stack and detection options shared by detect, sweep and report ------------------
+
+DarkOption = Annotated[
+    list[str] | None,
+    typer.Option("--dark", help="Dark frames (lens cap on): file, directory or glob. Repeatable."),
+]
+BrightOption = Annotated[
+    list[str] | None,
+    typer.Option("--bright", help="Bright/flat frames at 60–70 % of full scale. Repeatable."),
+]
+SaturatedOption = Annotated[
+    list[str] | None, typer.Option("--saturated", help="Saturated frames. Repeatable.")
+]
+DarkExposureOption = Annotated[
+    list[float] | None,
+    typer.Option(
+        "--dark-exposure", help="Exposure in µs of each --dark stack, if the files don't say."
+    ),
+]
+LineThresholdOption = Annotated[
+    str, typer.Option("--line-threshold", help="Column/row mean deviation threshold.")
+]
+NoiseFactorOption = Annotated[
+    float,
+    typer.Option("--noise-factor", help="Noisy: temporal std above this many times the typical."),
+]
+VoteOption = Annotated[
+    float,
+    typer.Option("--vote", help="With several stacks per role: fraction that must flag a pixel."),
+]
+TruthOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--truth",
+        help="Ground truth: truth.csv of 'fastdefect simulate' or any defect list file.",
+    ),
+]
+
+
+def detection_config(
+    threshold: str, line_threshold: str, noise_factor: float, vote: float, cfa: str | None
+):
+    """The :class:`DetectionConfig` of the shared command-line options."""
+    from ..detection import DetectionConfig
+
+    return DetectionConfig(
+        pixel_threshold=threshold,
+        line_threshold=line_threshold,
+        noise_factor=noise_factor,
+        vote=vote,
+        cfa=cfa,
+    )
+
+
+def require_frames(command: str, *stacks: list[str] | None) -> None:
+    """Refuse a stack command given no frames at all, before anything is read."""
+    if not any(stacks):
+        from ..errors import InputError
+
+        raise InputError(f"give --dark and/or --bright frames (see fastdefect {command} --help)")

@@ -10,19 +10,23 @@ from rich.table import Table
 
 from ._common import (
     BitDepthOption,
+    BrightOption,
     CfaOption,
+    DarkExposureOption,
+    DarkOption,
     ForceOption,
     JsonOption,
+    LineThresholdOption,
+    NoiseFactorOption,
+    SaturatedOption,
+    VoteOption,
     console,
+    detection_config,
     print_json,
     progress_bar,
+    require_frames,
     warn,
 )
-
-StackPaths = Annotated[
-    list[str] | None,
-    typer.Option(help="Frames: a TIFF (stack), .npy, raw file, directory or glob. Repeatable."),
-]
 
 
 def detect_command(
@@ -30,39 +34,17 @@ def detect_command(
         Path | None,
         typer.Option("--output", "-o", help="Write the defect list (.csv, .json, .txt ...)."),
     ] = None,
-    dark: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--dark", help="Dark frames (lens cap on): file, directory or glob. Repeatable."
-        ),
-    ] = None,
-    bright: Annotated[
-        list[str] | None,
-        typer.Option("--bright", help="Bright/flat frames at 60–70 % of full scale. Repeatable."),
-    ] = None,
-    saturated: Annotated[
-        list[str] | None, typer.Option("--saturated", help="Saturated frames. Repeatable.")
-    ] = None,
-    dark_exposure: Annotated[
-        list[float] | None,
-        typer.Option(
-            "--dark-exposure", help="Exposure in µs of each --dark stack, if the files don't say."
-        ),
-    ] = None,
+    dark: DarkOption = None,
+    bright: BrightOption = None,
+    saturated: SaturatedOption = None,
+    dark_exposure: DarkExposureOption = None,
     threshold: Annotated[
         str,
         typer.Option(help="Pixel deviation threshold: 408 or 408dn (DN), 102lsb10, 10%, 6sigma."),
     ] = "102lsb10",
-    line_threshold: Annotated[
-        str, typer.Option(help="Column/row mean deviation threshold.")
-    ] = "48lsb10",
-    noise_factor: Annotated[
-        float, typer.Option(help="Noisy: temporal std above this many times the typical.")
-    ] = 3.0,
-    vote: Annotated[
-        float,
-        typer.Option(help="With several stacks per role: fraction that must flag a pixel."),
-    ] = 0.0,
+    line_threshold: LineThresholdOption = "48lsb10",
+    noise_factor: NoiseFactorOption = 3.0,
+    vote: VoteOption = 0.0,
     bit_depth: BitDepthOption = None,
     cfa: CfaOption = None,
     force: ForceOption = False,
@@ -73,22 +55,14 @@ def detect_command(
     Writes one line per defective pixel (line defects list their pixels), sorted by
     row then column, with the evidence that made the call.
     """
-    from ..detection import DetectionConfig, detect
-    from ..errors import InputError
+    from ..detection import detect
     from ..formats import write_list
     from ..outputs import check_output_path
 
-    if not dark and not bright and not saturated:
-        raise InputError("give --dark and/or --bright frames (see fastdefect detect --help)")
+    require_frames("detect", dark, bright, saturated)
     if output is not None:
         check_output_path(output, overwrite=force)
-    config = DetectionConfig(
-        pixel_threshold=threshold,
-        line_threshold=line_threshold,
-        noise_factor=noise_factor,
-        vote=vote,
-        cfa=cfa,
-    )
+    config = detection_config(threshold, line_threshold, noise_factor, vote, cfa)
     with progress_bar("reading frames") as progress:
         result = detect(
             dark=dark or None,

@@ -9,24 +9,23 @@ import typer
 
 from ._common import (
     BitDepthOption,
-    CfaOption,
-    ForceOption,
-    JsonOption,
-    console,
-    print_json,
-    progress_bar,
-    warn,
-)
-from .sweep import (
     BrightOption,
+    CfaOption,
     DarkExposureOption,
     DarkOption,
+    ForceOption,
+    JsonOption,
     LineThresholdOption,
     NoiseFactorOption,
     SaturatedOption,
     TruthOption,
     VoteOption,
+    console,
     detection_config,
+    print_json,
+    progress_bar,
+    require_frames,
+    warn,
 )
 
 
@@ -77,15 +76,13 @@ def report_command(
 
     The page needs no network and no other file: open it from disk in any browser.
     """
-    from ..errors import InputError
     from ..outputs import check_output_path
     from ..plots import require_matplotlib
     from ..report import build_report
     from ..rules import rule_set
     from ..threshold_sweep import parse_thresholds
 
-    if not dark and not bright and not saturated:
-        raise InputError("give --dark and/or --bright frames (see fastdefect report --help)")
+    require_frames("report", dark, bright, saturated)
     check_output_path(output, overwrite=force)
     require_matplotlib()
     rule_set(rules)  # an unknown name fails before the frames are read

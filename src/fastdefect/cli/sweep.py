@@ -1,7 +1,4 @@
-"""``fastdefect sweep``: detection at many thresholds from one reading of the stacks.
-
-Also defines the stack and detection options that ``fastdefect report`` shares.
-"""
+"""``fastdefect sweep``: detection at many thresholds from one reading of the stacks."""
 
 from __future__ import annotations
 
@@ -14,65 +11,24 @@ from rich.table import Table
 
 from ._common import (
     BitDepthOption,
+    BrightOption,
     CfaOption,
+    DarkExposureOption,
+    DarkOption,
     ForceOption,
     JsonOption,
+    LineThresholdOption,
+    NoiseFactorOption,
+    SaturatedOption,
+    TruthOption,
+    VoteOption,
     console,
+    detection_config,
     print_json,
     progress_bar,
+    require_frames,
     warn,
 )
-
-DarkOption = Annotated[
-    list[str] | None,
-    typer.Option("--dark", help="Dark frames (lens cap on): file, directory or glob. Repeatable."),
-]
-BrightOption = Annotated[
-    list[str] | None,
-    typer.Option("--bright", help="Bright/flat frames at 60–70 % of full scale. Repeatable."),
-]
-SaturatedOption = Annotated[
-    list[str] | None, typer.Option("--saturated", help="Saturated frames. Repeatable.")
-]
-DarkExposureOption = Annotated[
-    list[float] | None,
-    typer.Option(
-        "--dark-exposure", help="Exposure in µs of each --dark stack, if the files don't say."
-    ),
-]
-LineThresholdOption = Annotated[
-    str, typer.Option("--line-threshold", help="Column/row mean deviation threshold.")
-]
-NoiseFactorOption = Annotated[
-    float,
-    typer.Option("--noise-factor", help="Noisy: temporal std above this many times the typical."),
-]
-VoteOption = Annotated[
-    float,
-    typer.Option("--vote", help="With several stacks per role: fraction that must flag a pixel."),
-]
-TruthOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--truth",
-        help="Ground truth: truth.csv of 'fastdefect simulate' or any defect list file.",
-    ),
-]
-
-
-def detection_config(
-    threshold: str, line_threshold: str, noise_factor: float, vote: float, cfa: str | None
-):
-    """The :class:`DetectionConfig` of the shared command-line options."""
-    from ..detection import DetectionConfig
-
-    return DetectionConfig(
-        pixel_threshold=threshold,
-        line_threshold=line_threshold,
-        noise_factor=noise_factor,
-        vote=vote,
-        cfa=cfa,
-    )
 
 
 def sweep_command(
@@ -120,8 +76,7 @@ def sweep_command(
     from ..outputs import check_output_path
     from ..threshold_sweep import parse_thresholds, sweep
 
-    if not dark and not bright and not saturated:
-        raise InputError("give --dark and/or --bright frames (see fastdefect sweep --help)")
+    require_frames("sweep", dark, bright, saturated)
     levels = parse_thresholds(thresholds)
     if output is not None:
         check_output_path(output, overwrite=force)
