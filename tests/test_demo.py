@@ -23,7 +23,9 @@ def test_demo_json_finds_the_injected_defects(tmp_path, capsys):
         assert correction["masked"] and correction["corrected_still_visible"] == 0
         # What the correction cannot fix is exactly what the camera check marks red.
         assert correction["uncorrected"] == summary["camera_check"]["error"]
-    assert {p.name for p in out.iterdir()} >= {"dark.tif", "bright.tif", "truth.csv", "defects.csv"}
+    names = {p.name for p in out.iterdir()}
+    assert names >= {"dark.tif", "bright.tif", "truth.csv", "defects.csv", "report.html"}
+    assert summary["report"] == str(out / "report.html")
     # Existing files are kept unless --force.
     assert main(["demo", "--out", str(out), "--width", "256", "--height", "200"]) == 2
 

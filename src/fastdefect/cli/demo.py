@@ -58,7 +58,7 @@ def _run(
     import numpy as np
 
     from ..correction import confirm_masked, correct_stack
-    from ..detection import detect
+    from ..detection import analyse
     from ..formats import read_list, write_list
     from ..rules import rule_set
     from ..scoring import score
@@ -74,7 +74,8 @@ def _run(
 
         status.update("detecting defects ...")
         started = time.perf_counter()
-        result = detect(dark=simulated.files["dark"], bright=simulated.files["bright"])
+        analysis = analyse(dark=simulated.files["dark"], bright=simulated.files["bright"])
+        result = analysis.result()
         timings["detect"] = time.perf_counter() - started
         defects_path = directory / "defects.csv"
         write_list(defects_path, result.defects.with_metadata({}), like="csv", overwrite=True)
@@ -94,6 +95,8 @@ def _run(
             corrected = correct_stack(simulated.files[role], result.defects, rules=rules)
             confirmations[role] = (corrected.report, confirm_masked(corrected))
         timings["correct"] = time.perf_counter() - started
+
+        report_path = _write_report(analysis, simulated.files["truth"], directory) if keep else None
 
     warm_reported = int(np.isin(warm.linear_index, result.defects.linear_index).sum())
     summary = {
@@ -115,12 +118,25 @@ def _run(
             }
             for role, (report, confirm) in confirmations.items()
         },
+        "report": str(report_path) if report_path else None,
         "timings": timings,
     }
     if json_output:
         print_json(summary)
         return
     _render(summary, assessment, result, verdicts, defects_path)
+
+
+def _write_report(analysis, truth: Path, directory: Path) -> Path | None:
+    """The HTML report of the demo, when the plot extra is installed."""
+    from ..errors import InputError
+    from ..report import report_from_analysis
+
+    try:
+        report = report_from_analysis(analysis, truth=truth, title="fastdefect demo sensor")
+    except InputError:  # matplotlib missing: the demo still ran
+        return None
+    return report.write(directory / "report.html", overwrite=True)
 
 
 def _percent(value: float) -> str:
@@ -165,9 +181,10 @@ def _render(summary, assessment, result, verdicts, defects_path) -> None:
         f"correct and confirm {timings['correct']:.2f} s",
     ]
     if summary["directory"]:
-        lines.append(
-            f"files: {summary['directory']} (dark.tif, bright.tif, truth.csv, defects.csv)"
-        )
+        files = "dark.tif, bright.tif, truth.csv, defects.csv"
+        if summary["report"]:
+            files += ", report.html"
+        lines.append(f"files: {summary['directory']} ({files})")
     console.print(
         Panel.fit(
             table,
