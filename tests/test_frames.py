@@ -181,7 +181,39 @@ def test_cli_bad_frames_exit_2_and_write_nothing(tmp_path, stack_array, capsys, 
     assert not out.exists()
 
 
-def test_raw_files_need_rawpy_or_are_read(tmp_path):
+def write_dng(path, mosaic, white_level=1023):
+    """A minimal real DNG (CFA RGGB) as cameras write them, for libraw to read."""
+    tags = [
+        (50706, "B", 4, (1, 4, 0, 0), True),  # DNGVersion
+        (50708, "s", 0, "fastdefect test camera", True),  # UniqueCameraModel
+        (33421, "H", 2, (2, 2), True),  # CFARepeatPatternDim
+        (33422, "B", 4, (0, 1, 1, 2), True),  # CFAPattern: R G / G B
+        (50717, "I", 1, white_level, True),  # WhiteLevel
+        (50714, "H", 1, 64, True),  # BlackLevel
+    ]
+    tifffile.imwrite(path, mosaic, photometric=32803, extratags=tags, subfiletype=0)
+
+
+def test_raw_dng_frames_keep_the_bayer_mosaic(tmp_path):
+    pytest.importorskip("rawpy", reason="the raw extra is not installed")
+    rng = np.random.default_rng(5)
+    mosaics = rng.integers(60, 70, (3, 64, 96)).astype(np.uint16)
+    mosaics[:, 10, 12] = 500  # a hot red pixel in every frame
+    for i, mosaic in enumerate(mosaics):
+        write_dng(tmp_path / f"frame{i}.dng", mosaic)
+    stack = frames.open_stack(tmp_path)
+    assert (stack.n_frames, stack.shape) == (3, (64, 96))
+    assert (stack.bit_depth, stack.bit_depth_origin) == (10, "metadata")  # white level
+    assert stack.metadata["cfa"] == "RGGB"
+    np.testing.assert_array_equal(stack.read_all(), mosaics)  # unprocessed mosaic
+    from fastdefect import detect
+
+    result = detect(dark=tmp_path)  # the CFA comes from the files
+    assert result.config.cfa == "RGGB"
+    assert [(r.row, r.column, r.kind) for r in result.defects] == [(10, 12, "hot")]
+
+
+def test_broken_raw_file_names_the_file(tmp_path):
     path = tmp_path / "photo.dng"
     path.write_bytes(b"II*\x00not really a dng")
     try:
