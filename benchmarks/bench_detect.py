@@ -11,8 +11,18 @@
    (target: under 1.5 GB, the same within 10 % for 16 and 64 frames).
 4. ``compile``: a second invocation compiles nothing (numba cache): counted from
    numba's cache debug output.
+5. ``full deviation``: the exact deviation of every pixel
+   (:func:`fastdefect.detection.deviation_image`) on a 5120 x 5120 uint16 flat frame and
+   on the uint32 sum of 16 such frames, against ``local_median`` (the 7 x 7 median
+   filter; target: at most 3-4x its time) and the per-pixel median path (timed on a
+   random subset of pixels and extrapolated); and ``deviation_outliers`` with the
+   threshold in the noise (2.5 robust sigmas of the flat frame's deviation), on the
+   candidate path alone (``method="bounded"``, the old behaviour) and automatic. Also
+   the candidate fraction at which ``"auto"`` switches (``FULL_FRAME_FRACTION``), from
+   the measured cost per candidate and per full-frame pixel.
 
-Run: ``python benchmarks/bench_detect.py [--size 5120] [--workdir DIR] [--quick]``
+Run: ``python benchmarks/bench_detect.py [--size 5120] [--workdir DIR] [--quick]
+[--only-full-deviation]``
 """
 
 from __future__ import annotations
@@ -28,8 +38,14 @@ from pathlib import Path
 import numpy as np
 
 from bench_frames import cheap_frames
-from fastdefect.detection import deviation_outliers
+from fastdefect.detection import (
+    FULL_FRAME_FRACTION,
+    deviation_image,
+    deviation_outliers,
+    local_deviation,
+)
 from fastdefect.frames import write_stack
+from fastdefect.median import local_median
 
 from _harness import peak_rss_of_command, report, time_call
 
@@ -102,6 +118,66 @@ def bench_deviation(size: int) -> list[dict]:
     return rows
 
 
+def bench_full_deviation(size: int, n_frames: int = 16, subset: int = 100_000) -> list[dict]:
+    """Full-frame deviation against the 7 x 7 median filter and the per-pixel path."""
+    frames = flat_frames(n_frames, size)
+    frame = next(frames)
+    total = frame.astype(np.uint32)
+    for other in frames:
+        total += other
+    rng = np.random.default_rng(5)
+    rows, columns = rng.integers(0, size, (2, subset))
+    median = time_call("local_median", lambda: local_median(frame, 7), repeat=7)
+    full16 = time_call("deviation_image u16", lambda: deviation_image(frame), repeat=7)
+    full32 = time_call(
+        "deviation_image u32", lambda: deviation_image(total, n_frames=n_frames), repeat=7
+    )
+    per_pixel16 = time_call("per-pixel u16", lambda: local_deviation(frame, rows, columns))
+    per_pixel32 = time_call("per-pixel u32", lambda: local_deviation(total, rows, columns))
+    deviation = deviation_image(frame)
+    sigma = 1.4826 * float(np.median(np.abs(deviation - np.median(deviation))))
+    threshold = 2.5 * sigma
+    bounded = time_call(
+        "bounded",
+        lambda: deviation_outliers(frame, threshold, method="bounded"),
+        repeat=1,
+        warmup=0,
+    )
+    auto = time_call("auto", lambda: deviation_outliers(frame, threshold), repeat=3)
+    found = deviation_outliers(frame, threshold)[0].size
+    pixels = frame.size
+    table = [
+        ("local_median u16 (7 x 7 filter)", median.best),
+        ("deviation_image u16", full16.best),
+        (f"deviation_image u32 (sum of {n_frames})", full32.best),
+        ("per-pixel path u16, extrapolated", per_pixel16.best * pixels / subset),
+        ("per-pixel path u32, extrapolated", per_pixel32.best * pixels / subset),
+        (f"deviation_outliers at 2.5 sigma ({threshold:.1f} DN), bounded", bounded.best),
+        (f"deviation_outliers at 2.5 sigma ({threshold:.1f} DN), auto", auto.best),
+    ]
+    result = [
+        {
+            "case": name,
+            "pixels": pixels,
+            "seconds": seconds,
+            "vs_local_median": seconds / median.best,
+        }
+        for name, seconds in table
+    ]
+    result[-1]["found"] = found
+    # The switch point: where the candidates' per-pixel medians cost as much as the full path.
+    for dtype, full, per_pixel in (("u16", full16, per_pixel16), ("u32", full32, per_pixel32)):
+        result.append(
+            {
+                "case": f"break-even candidate fraction {dtype}",
+                "seconds": per_pixel.best / subset,
+                "break_even_fraction": full.best / pixels / (per_pixel.best / subset),
+                "FULL_FRAME_FRACTION": FULL_FRAME_FRACTION,
+            }
+        )
+    return result
+
+
 def fastdefect_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "fastdefect", *args]
 
@@ -168,9 +244,15 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path,
                         default=Path(tempfile.gettempdir()) / "fastdefect-bench")  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="skip the 16/64-frame memory runs")
+    parser.add_argument("--only-full-deviation", action="store_true",
+                        help="run only the full-frame deviation benchmark")  # fmt: skip
     args = parser.parse_args()
+    if args.only_full_deviation:
+        report("detect_full_deviation", bench_full_deviation(args.size))
+        return
     args.workdir.mkdir(parents=True, exist_ok=True)
     report("detect_deviation", bench_deviation(args.size))
+    report("detect_full_deviation", bench_full_deviation(args.size))
     report("detect_end_to_end", [bench_end_to_end(args.workdir, args.size, args.frames)])
     if not args.quick:
         memory = bench_memory(args.workdir, args.size, [16, 64])

@@ -19,6 +19,7 @@ from reference import (
 )
 
 DTYPES = (np.uint8, np.uint16, np.uint32)
+METHODS = ("auto", "bounded", "full")
 
 
 @st.composite
@@ -47,15 +48,18 @@ def images(draw, max_side=40):
     size=st.sampled_from([3, 5, 7, 9]),
 )
 def test_deviation_outliers_equal_brute_force(image, threshold, n_frames, cfa, size):
-    rows, columns, deviation = deviation_outliers(
-        image, threshold, cfa=cfa, size=size, n_frames=n_frames
-    )
     ref_rows, ref_columns, ref_deviation = deviation_outliers_reference(
         image, threshold, cfa=cfa, size=size, n_frames=n_frames
     )
-    np.testing.assert_array_equal(rows, ref_rows)
-    np.testing.assert_array_equal(columns, ref_columns)
-    np.testing.assert_array_equal(deviation, ref_deviation)
+    # Every path: candidates of the bound, the full-frame deviation, and the automatic
+    # choice between them.
+    for method in METHODS:
+        rows, columns, deviation = deviation_outliers(
+            image, threshold, cfa=cfa, size=size, n_frames=n_frames, method=method
+        )
+        np.testing.assert_array_equal(rows, ref_rows, err_msg=method)
+        np.testing.assert_array_equal(columns, ref_columns, err_msg=method)
+        np.testing.assert_array_equal(deviation, ref_deviation, err_msg=method)
 
 
 @settings(max_examples=60, deadline=None)
@@ -86,10 +90,11 @@ def test_full_frame_with_clustered_outliers_is_exact():
     idx = rng.integers(0, 300, 400), rng.integers(0, 500, 400)
     image[idx] = rng.choice([0, 1023, 520, 280], 400)
     for threshold in (10.0, 102.0, 400.0):
-        got = deviation_outliers(image, threshold)
         want = deviation_outliers_reference(image, threshold)
-        for a, b in zip(got, want, strict=True):
-            np.testing.assert_array_equal(a, b)
+        for method in METHODS:
+            got = deviation_outliers(image, threshold, method=method)
+            for a, b in zip(got, want, strict=True):
+                np.testing.assert_array_equal(a, b, err_msg=method)
 
 
 @settings(max_examples=60, deadline=None)

@@ -189,18 +189,23 @@ def _scan_tiles(image, tiles, cut_high, cut_low, offsets, counts, rows, columns,
         counts[i] = count
 
 
-def find_candidates(image, radius, limit_high, limit_low):
+def find_candidates(image, radius, limit_high, limit_low, max_count=None):
     """Pixels whose deviation *could* exceed ``limit_high`` upwards or ``limit_low`` downwards.
 
     A superset of the pixels with ``value - median > limit_high`` or
     ``median - value > limit_low``. Only tiles whose own extremes pass their cuts are
     scanned: on a dark or flat frame, almost none. Where the bound does not hold (fewer
     than ``2K - 1`` neighbours at a corner: tiny images, radius 1) every pixel is
-    returned. Returns ``(rows, columns)`` as int64 arrays in row-major order.
+    returned. Returns ``(rows, columns)`` as int64 arrays in row-major order, or
+    ``None`` when there are more than ``max_count`` candidates (counted before they are
+    collected: near the noise, collecting and sorting them costs more than computing
+    every pixel's deviation).
     """
     height, width = image.shape
     corner_neighbours = min(radius + 1, height) * min(radius + 1, width) - 1
     if corner_neighbours < 2 * K - 1 or radius > TILE:
+        if max_count is not None and height * width > max_count:
+            return None
         rows, columns = np.indices((height, width)).reshape(2, -1)
         return rows.astype(np.int64), columns.astype(np.int64)
     tile_shape = (-(-height // TILE), -(-width // TILE))
@@ -218,6 +223,8 @@ def find_candidates(image, radius, limit_high, limit_low):
     counts = np.zeros(len(tiles), np.int64)
     offsets = np.zeros(len(tiles), np.int64)
     _scan_tiles(image, tiles, cut_high, cut_low, offsets, counts, offsets, offsets, False)
+    if max_count is not None and counts.sum() > max_count:
+        return None
     np.cumsum(counts[:-1], out=offsets[1:])
     rows = np.empty(int(counts.sum()), np.int64)
     columns = np.empty_like(rows)
