@@ -199,3 +199,20 @@ def test_one_analysis_classifies_like_fresh_detection_at_every_threshold():
         assert swept == fresh, threshold
     with pytest.raises(InputError, match="analysed"):
         analysis.classify("10")
+
+
+@pytest.mark.parametrize("threshold", ["102lsb10", "6"])
+def test_evidence_deviations_equal_the_definition(threshold):
+    # Classification reuses the analysis' deviations, computes missing ones per pixel or,
+    # when many are missing (a low threshold), for the whole frame: all must be exact.
+    from fastdefect.detection import local_deviation
+
+    dark, bright, _ = make_stacks(seed=4)
+    result = detect(dark=dark, bright=bright, bit_depth=10,
+                    config=DetectionConfig(pixel_threshold=threshold))  # fmt: skip
+    defects = result.defects
+    assert len(defects) > 100
+    for role, frames_ in (("dark", dark), ("bright", bright)):
+        total = frames_.sum(axis=0, dtype=np.uint32)
+        want = local_deviation(total, defects.rows, defects.columns) / len(frames_)
+        np.testing.assert_array_equal(defects.evidence[f"{role}_deviation"], want)

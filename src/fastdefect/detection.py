@@ -899,12 +899,42 @@ def _warnings(reports: list[StackReport], bit_depth: int) -> list[str]:
     return messages
 
 
+def _deviation_at(
+    analysis: _StackAnalysis, rows: np.ndarray, columns: np.ndarray, cfa: str | None
+) -> np.ndarray:
+    """Exact deviation (DN) of one stack at the given pixels.
+
+    The analysis already holds the deviation of every pixel beyond its threshold (the
+    same float64 values, computed the same way); only the others are computed, per pixel
+    or, when there are many (a threshold sweep down in the noise), for the whole frame.
+    """
+    total, n = analysis.stats.total, analysis.stats.n_frames
+    width = total.shape[1]
+    index = rows * width + columns
+    known = analysis.flagged_rows * width + analysis.flagged_columns  # row-major, sorted
+    deviation = np.empty(index.size, np.float64)
+    missing = np.ones(index.size, bool)
+    if known.size:
+        position = np.minimum(np.searchsorted(known, index), known.size - 1)
+        found = known[position] == index
+        deviation[found] = analysis.flagged_deviation[position[found]]
+        missing = ~found
+    if missing.any():
+        if missing.sum() > FULL_FRAME_FRACTION * total.size:
+            everywhere = deviation_image(total, cfa=cfa, n_frames=n)
+            deviation[missing] = everywhere[rows[missing], columns[missing]]
+        else:
+            deviation[missing] = (
+                local_deviation(total, rows[missing], columns[missing], cfa=cfa) / n
+            )
+    return deviation
+
+
 def _gather(analysis: _StackAnalysis, rows: np.ndarray, columns: np.ndarray, cfa: str | None):
     """Mean, deviation and std of one stack at the given pixels (DN)."""
     stats = analysis.stats
-    n = stats.n_frames
-    mean = stats.total[rows, columns] / float(n)
-    deviation = local_deviation(stats.total, rows, columns, cfa=cfa) / n
+    mean = stats.total[rows, columns] / float(stats.n_frames)
+    deviation = _deviation_at(analysis, rows, columns, cfa)
     std = stats.std[rows, columns].astype(np.float64)
     return mean, deviation, std
 
@@ -965,11 +995,13 @@ def _classify(
     evidence: dict[str, np.ndarray] = {}
     flags: dict[str, np.ndarray] = {}
     means: dict[str, np.ndarray] = {}
+    deviations_by_role: dict[str, list[np.ndarray]] = {}
     for role, group in analyses.items():
         if not group:
             continue
         gathered = [_gather(a, rows, columns, config.cfa) for a in group]
         deviations = [g[1] for g in gathered]
+        deviations_by_role[role] = deviations
         over = _votes(group, deviations, lambda a, d: d > limits[id(a)])
         under = _votes(group, deviations, lambda a, d: -d > limits[id(a)])
         flags[f"{role}_high"] = _enough(over, len(group), config.vote)
@@ -989,7 +1021,7 @@ def _classify(
         noisy_count += a.stats.std[rows, columns] > a.noise_limit
     flags["noisy"] = _enough(noisy_count, len(noise_group), config.vote)
 
-    slope = _dark_slope_deviation(analyses["dark"], rows, columns, config.cfa)
+    slope = _dark_slope_deviation(analyses["dark"], deviations_by_role.get("dark", []))
     if slope is not None:
         evidence["dark_slope_deviation"] = slope
 
@@ -1041,21 +1073,19 @@ def _classify(
 
 
 def _dark_slope_deviation(
-    group: list[_StackAnalysis], rows: np.ndarray, columns: np.ndarray, cfa: str | None
+    group: list[_StackAnalysis], deviations: list[np.ndarray]
 ) -> np.ndarray | None:
     """Slope of the dark deviation against exposure, DN per second, when measurable.
 
     A hot pixel's dark signal grows with exposure much faster than its neighbours'; the
-    slope of its local deviation over the dark stacks' exposures says by how much.
-    Needs at least two distinct exposures.
+    slope of its local deviation over the dark stacks' exposures (``deviations``, one
+    array per stack) says by how much. Needs at least two distinct exposures.
     """
     exposures = [a.report.exposure_us for a in group]
     if len(group) < 2 or any(e is None for e in exposures) or len(set(exposures)) < 2:
         return None
     seconds = np.asarray(exposures, np.float64) * 1e-6
-    deviations = np.stack(
-        [local_deviation(a.stats.total, rows, columns, cfa=cfa) / a.stats.n_frames for a in group]
-    )
+    deviations = np.stack(deviations)
     centred = seconds - seconds.mean()
     return (centred[:, None] * (deviations - deviations.mean(axis=0))).sum(axis=0) / (
         centred**2
