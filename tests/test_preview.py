@@ -153,11 +153,13 @@ def test_preview_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, monkeypa
     elif case == "suffix":
         out, expected = tmp_path / "preview.jpg", "written as PNG"
     elif case == "no_pillow":
-        monkeypatch.setitem(sys.modules, "PIL", None)
+        for name in ("PIL", "PIL.Image", "PIL.ImageDraw", "PIL.ImageFont"):
+            monkeypatch.setitem(sys.modules, name, None)  # as if Pillow were not installed
         with pytest.raises(InputError, match=r"pip install 'fastdefect\[plot\]'"):
             render_preview(image, defects)
-        # (The command line's error printer reads "[plot]" as rich markup: see the report.)
-        expected = "needs the Pillow package"
+        expected = "needs the optional Pillow package, which is not installed: " + (
+            "pip install 'fastdefect[plot]'"
+        )
     else:
         source = tmp_path / "empty.tif"
         source.write_bytes(b"")

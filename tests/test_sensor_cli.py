@@ -81,3 +81,13 @@ def test_error_text_is_printed_literally_not_as_markup(tmp_path, capsys):
     path = tmp_path / "[odd].tif"
     assert main(["detect", "--dark", str(path)]) == 2
     assert "[odd].tif" in capsys.readouterr().err
+
+
+def test_missing_optional_dependency_names_the_extra(monkeypatch):
+    import sys
+
+    from fastdefect.errors import MissingExtraError, import_optional
+
+    monkeypatch.setitem(sys.modules, "rawpy", None)  # as if not installed
+    with pytest.raises(MissingExtraError, match=r"reading raw.*rawpy.*fastdefect\[raw\]"):
+        import_optional("rawpy", extra="raw", purpose="reading raw files")

@@ -14,9 +14,8 @@ import pytest
 
 from fastdefect.cli import main
 from fastdefect.detection import DetectionConfig, Threshold, analyse, detect, local_deviation
-from fastdefect.errors import InputError
+from fastdefect.errors import InputError, MissingExtraError
 from fastdefect.plots import (
-    MissingExtraError,
     count_figure,
     deviation_histogram,
     figure_png,
@@ -253,7 +252,7 @@ def test_missing_matplotlib_names_the_extra(swept, monkeypatch, simulated, tmp_p
     code = main(["sweep", "--dark", str(simulated.files["dark"]), "--thresholds", "50:60:10",
                  "--plots", str(tmp_path / "plots")])  # fmt: skip
     assert code == 2
-    assert "install the 'plot' extra" in capsys.readouterr().err
+    assert "pip install 'fastdefect[plot]'" in capsys.readouterr().err
     assert not (tmp_path / "plots").exists()
 
 

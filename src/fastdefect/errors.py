@@ -17,8 +17,10 @@ Exit codes used by the command line:
 
 from __future__ import annotations
 
+import importlib
 from enum import IntEnum
 from pathlib import Path
+from types import ModuleType
 
 __all__ = [
     "CameraError",
@@ -26,7 +28,9 @@ __all__ = [
     "FastDefectError",
     "FileFormatError",
     "InputError",
+    "MissingExtraError",
     "OutputExistsError",
+    "import_optional",
 ]
 
 
@@ -92,3 +96,26 @@ class CameraError(FastDefectError):
     """The camera or its transport failed or refused an operation."""
 
     exit_code = ExitCode.DEVICE
+
+
+class MissingExtraError(InputError):
+    """An optional dependency is not installed; the message names the extra that brings it."""
+
+
+def import_optional(
+    module: str, *, extra: str, purpose: str, package: str | None = None
+) -> ModuleType:
+    """Import an optional dependency, or raise :class:`MissingExtraError` saying what to install.
+
+    ``package`` is the name users know it by, when it differs from the module (Pillow).
+
+    >>> import_optional("rawpy", extra="raw", purpose="reading raw files")  # doctest: +SKIP
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        package = package or module.split(".")[0]
+        raise MissingExtraError(
+            f"{purpose} needs the optional {package} package, which is not installed: "
+            f"pip install 'fastdefect[{extra}]'"
+        ) from exc

@@ -33,7 +33,7 @@ import numpy as np
 import tifffile
 
 from . import __version__
-from .errors import FileFormatError, InputError
+from .errors import FileFormatError, InputError, import_optional
 from .outputs import atomic_output
 
 __all__ = [
@@ -516,13 +516,7 @@ def _open_raw(path: Path) -> _FrameSource:
 
 
 def _read_raw(path: Path) -> tuple[np.ndarray, int | None, dict[str, Any]]:
-    try:
-        import rawpy
-    except ImportError as exc:
-        raise InputError(
-            f"{path}: reading raw camera files needs the optional rawpy package: "
-            "pip install 'fastdefect[raw]'"
-        ) from exc
+    rawpy = import_optional("rawpy", extra="raw", purpose=f"{path}: reading raw camera files")
     try:
         with rawpy.imread(str(path)) as raw:
             mosaic = np.array(raw.raw_image_visible, copy=True)

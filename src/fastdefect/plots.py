@@ -3,7 +3,8 @@
 matplotlib is imported on first use, and only its object-oriented API with the Agg
 canvas is used (no ``pyplot``, no global backend switch), so plotting works on servers
 without a display and leaves a notebook's own matplotlib setup alone. Without
-matplotlib every plotting function raises :class:`MissingExtraError` naming the extra.
+matplotlib every plotting function raises
+:class:`~fastdefect.errors.MissingExtraError` naming the extra.
 
 Deviation histograms (EMVA 1288 style)
 --------------------------------------
@@ -34,7 +35,7 @@ import numpy as np
 
 from .defects import KINDS, DefectList
 from .detection import Threshold
-from .errors import FastDefectError
+from .errors import FastDefectError, import_optional
 from .outputs import atomic_output, check_output_path
 
 if TYPE_CHECKING:
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KIND_COLOURS",
-    "MissingExtraError",
     "count_figure",
     "defect_map_figure",
     "defect_map_image",
@@ -74,21 +74,12 @@ KIND_COLOURS: dict[str, str] = {
 _UNIT_LABEL = {"dn": "DN", "lsb10": "LSB10", "percent": "% of full scale", "sigma": "sigma"}
 
 
-class MissingExtraError(FastDefectError):
-    """An optional dependency is not installed; the message names the extra to install."""
-
-
 def require_matplotlib() -> tuple[Any, Any]:
     """``(Figure, FigureCanvasAgg)``, imported lazily; :class:`MissingExtraError` if absent."""
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError as exc:
-        raise MissingExtraError(
-            "plots and reports need matplotlib, which is not installed: install the "
-            "'plot' extra: pip install 'fastdefect[plot]'"
-        ) from exc
-    return Figure, FigureCanvasAgg
+    purpose = "plots and reports"
+    backend = import_optional("matplotlib.backends.backend_agg", extra="plot", purpose=purpose)
+    figure = import_optional("matplotlib.figure", extra="plot", purpose=purpose)
+    return figure.Figure, backend.FigureCanvasAgg
 
 
 def _figure(width_in: float, height_in: float) -> Figure:

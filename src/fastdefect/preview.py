@@ -39,7 +39,7 @@ import numpy as np
 
 from .correction import CorrectionPlan, _reason_text, check_list_fits, plan_correction
 from .defects import KINDS, DefectList, cluster_labels
-from .errors import InputError
+from .errors import InputError, import_optional
 from .frames import FrameStack, open_stack
 from .outputs import atomic_output, check_output_path
 from .rules import ARRI_INTERPOLATING, AV_LEFT_NEIGHBOUR, RuleSet, Verdict, rule_set
@@ -160,13 +160,11 @@ class Preview:
 
 
 def _pillow():
-    try:
-        from PIL import Image, ImageDraw, ImageFont
-    except ImportError as exc:
-        raise InputError(
-            "the preview needs the Pillow package: pip install 'fastdefect[plot]'"
-        ) from exc
-    return Image, ImageDraw, ImageFont
+    modules = ("PIL.Image", "PIL.ImageDraw", "PIL.ImageFont")
+    return tuple(
+        import_optional(name, extra="plot", purpose="the preview", package="Pillow")
+        for name in modules
+    )
 
 
 # -- choosing the places -------------------------------------------------------------------

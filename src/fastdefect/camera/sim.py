@@ -65,7 +65,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import CameraError, InputError
+from ..errors import CameraError, InputError, import_optional
 from ..outputs import atomic_output
 from ..sensor import sensor_preset
 from .base import FeatureCamera, RawFrame
@@ -568,13 +568,7 @@ class SimCamera(FeatureCamera):
     # -- connection -------------------------------------------------------------------
 
     def _connect(self) -> None:
-        try:
-            from genicam import genapi
-        except ImportError as error:  # pragma: no cover - depends on the environment
-            raise CameraError(
-                "the simulated camera needs the genicam package (GenICam GenApi): "
-                "pip install genicam (or pip install 'fastdefect[camera]')"
-            ) from error
+        genapi = import_optional("genicam.genapi", extra="camera", purpose="the simulated camera")
         xml = resources.files("fastdefect.camera").joinpath("sim_gt.xml").read_text("utf-8")
         node_map = genapi.NodeMap()
         node_map.load_xml_from_string(xml)

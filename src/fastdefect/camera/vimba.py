@@ -31,7 +31,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..errors import CameraError, InputError
+from ..errors import CameraError, InputError, import_optional
 from .base import FeatureCamera, RawFrame
 from .featuremap import DefectListFeatureMap, feature_map_for
 from .protocol import CameraDescriptor
@@ -136,14 +136,7 @@ def resolve_producers(
 
 
 def _import_vmbpy() -> Any:
-    try:
-        import vmbpy
-    except ImportError as error:  # pragma: no cover - depends on the environment
-        raise CameraError(
-            "real cameras need vmbpy (Vimba X for Python): pip install vmbpy "
-            "(or pip install 'fastdefect[camera]')"
-        ) from error
-    return vmbpy
+    return import_optional("vmbpy", extra="camera", purpose="real cameras (Vimba X)")
 
 
 def _vmb_errors(vmbpy: Any) -> tuple[type[BaseException], ...]:
