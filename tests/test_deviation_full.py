@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from fastdefect.detection import deviation_image, deviation_outliers, local_deviation
 from fastdefect.kernels import neighbour as kernels
-from test_median import SORTING_NETWORKS, _emit_sort_windows, _Network, _offset
+from test_median import SORTING_NETWORKS, _Network, _offset
 
 from reference import deviation_outliers_reference, neighbour_deviation_reference
 
@@ -116,9 +116,11 @@ def _emit_tile_ranks(size=SIZE):
 
 
 def emit_networks():
-    """Source of the generated section of ``fastdefect/kernels/neighbour.py``."""
-    blocks = ["\n".join(_emit_sort_windows(SIZE)), "\n".join(_emit_tile_ranks(SIZE))]
-    return "\n\n\n".join(blocks) + "\n"
+    """Source of the generated section of ``fastdefect/kernels/neighbour.py``.
+
+    The row-window sort it uses is the median filter's (``kernels/median.py``).
+    """
+    return "\n".join(_emit_tile_ranks(SIZE)) + "\n"
 
 
 def _generated_section(source):

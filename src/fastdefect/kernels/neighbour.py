@@ -41,13 +41,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .median import _select
-
-#: Columns per tile of the network kernel; the generated code addresses the work buffer
-#: in multiples of it, so it is a compile-time constant. 64 and 128 measure the same on
-#: uint16 and uint32 (32 is slower); 64 keeps the work buffer of uint64 sums (84 values
-#: per column) within L1.
-TILE_WIDTH = 64
+# The 7-wide row-window sort is the median filter's (same network, same work-buffer
+# layout), so the tile width is the median filter's too: the generated code addresses
+# the work buffer in multiples of it. 64 and 128 measure the same here on uint16 and
+# uint32 (32 is slower).
+from .median import TILE_WIDTH, _select, _sort_windows_7
 
 #: Output rows computed together by one network pass.
 ROWS_PER_STEP = 4
@@ -224,48 +222,11 @@ def _move_down(work, shift, count):
 # (tests/test_deviation_full.py checks that this section is what its generator produces,
 # and verifies the networks exhaustively with the 0-1 principle).
 #
-# _sort_windows_7(src, start, work, dst, n): for x < n, rank k of
-#     src[start + x : start + x + 7] -> work[dst + k * TILE_WIDTH + x].
+# (_sort_windows_7, the row-window sort, comes from kernels/median.py.)
 # _tile_ranks_7(work, n): rank k of sorted row d at work[(d * 7 + k) * TILE_WIDTH + x],
 #     d = 0 .. 9; ranks 23, 24, 25 (0-based) of the 7 x 7 block of rows t .. t + 6 ->
 #     work[(70 + 3 * t + i) * TILE_WIDTH + x], i = 0, 1, 2.
 # ---------------------------------------------------------------------------------------
-@njit(cache=True, nogil=True)
-def _sort_windows_7(src, start, work, dst, n):
-    """Sort every 7-wide window of ``src`` into 7 rank rows of ``work``."""
-    for x in range(n):
-        p0 = src[start + x]
-        p1 = src[start + x + np.uint64(1)]
-        p2 = src[start + x + np.uint64(2)]
-        p3 = src[start + x + np.uint64(3)]
-        p4 = src[start + x + np.uint64(4)]
-        p5 = src[start + x + np.uint64(5)]
-        p6 = src[start + x + np.uint64(6)]
-        p0, p6 = min(p0, p6), max(p0, p6)
-        p2, p3 = min(p2, p3), max(p2, p3)
-        p4, p5 = min(p4, p5), max(p4, p5)
-        p0, p2 = min(p0, p2), max(p0, p2)
-        p1, p4 = min(p1, p4), max(p1, p4)
-        p3, p6 = min(p3, p6), max(p3, p6)
-        p0, p1 = min(p0, p1), max(p0, p1)
-        p2, p5 = min(p2, p5), max(p2, p5)
-        p3, p4 = min(p3, p4), max(p3, p4)
-        p1, p2 = min(p1, p2), max(p1, p2)
-        p4, p6 = min(p4, p6), max(p4, p6)
-        p2, p3 = min(p2, p3), max(p2, p3)
-        p4, p5 = min(p4, p5), max(p4, p5)
-        p1, p2 = min(p1, p2), max(p1, p2)
-        p3, p4 = min(p3, p4), max(p3, p4)
-        p5, p6 = min(p5, p6), max(p5, p6)
-        work[dst + x] = p0
-        work[dst + x + np.uint64(1 * TILE_WIDTH)] = p1
-        work[dst + x + np.uint64(2 * TILE_WIDTH)] = p2
-        work[dst + x + np.uint64(3 * TILE_WIDTH)] = p3
-        work[dst + x + np.uint64(4 * TILE_WIDTH)] = p4
-        work[dst + x + np.uint64(5 * TILE_WIDTH)] = p5
-        work[dst + x + np.uint64(6 * TILE_WIDTH)] = p6
-
-
 @njit(cache=True, nogil=True)
 def _tile_ranks_7(work, n):
     """Ranks 23, 24, 25 of 4 vertically adjacent 7 x 7 windows, 138.5 min/max each."""
