@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from fastdefect.detection import deviation_image, deviation_outliers, local_deviation
 from fastdefect.kernels import neighbour as kernels
-from test_median import SORTING_NETWORKS, _Network, _offset
+from test_median import SORTING_NETWORKS, _emit_network, _Network
 
 from reference import deviation_outliers_reference, neighbour_deviation_reference
 
@@ -91,28 +91,17 @@ def tile_rank_network(size=SIZE, targets=TARGETS):
 
 def _emit_tile_ranks(size=SIZE):
     live, outputs = tile_rank_network(size)
-    inputs = sorted(
-        {a for op in live for a in op[2:] if a.startswith("r")},
-        key=lambda name: tuple(int(t) for t in name[1:].split("_")),
-    )
-    per_pixel = len(live) / len(outputs)
-    lines = [
-        "@njit(cache=True, nogil=True)",
-        f"def _tile_ranks_{size}(work, n):",
-        f'    """Ranks {", ".join(map(str, TARGETS))} of 4 vertically adjacent {size} x {size}'
-        f' windows, {per_pixel:g} min/max each."""',
-        "    for x in range(n):",
-    ]
-    for name in inputs:
-        row, rank = (int(t) for t in name[1:].split("_"))
-        lines.append(f"        {name} = work[{_offset(row * size + rank)}]")
-    for name, kind, a, b in live:
-        lines.append(f"        {name} = {kind}({a}, {b})")
     first_output = (size + 3) * size
-    for t, names in enumerate(outputs):
-        for i, name in enumerate(names):
-            lines.append(f"        work[{_offset(first_output + 3 * t + i)}] = {name}")
-    return lines
+    docstring = (
+        f"Ranks {', '.join(map(str, TARGETS))} of 4 vertically adjacent {size} x {size}"
+        f" windows, {len(live) / len(outputs):g} min/max each."
+    )
+    stores = [
+        (first_output + 3 * t + i, name)
+        for t, names in enumerate(outputs)
+        for i, name in enumerate(names)
+    ]
+    return _emit_network(f"_tile_ranks_{size}", docstring, size, live, stores)
 
 
 def emit_networks():

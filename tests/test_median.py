@@ -155,16 +155,17 @@ def _emit_sort_windows(size):
     return lines
 
 
-def _emit_tile_medians(size):
-    live, outputs = tile_network(size)
+def _emit_network(function, docstring, size, live, stores):
+    """A generated tile kernel: load the sorted-row ranks it reads (``r<row>_<rank>``),
+    apply the min/max network ``live``, store ``(slot, value)`` pairs into ``work``."""
     inputs = sorted(
         {a for op in live for a in op[2:] if a.startswith("r")},
         key=lambda name: tuple(int(t) for t in name[1:].split("_")),
     )
     lines = [
         "@njit(cache=True, nogil=True)",
-        f"def _tile_medians_{size}(work, n):",
-        f'    """Medians of 4 vertically adjacent {size} x {size} windows, {len(live)} min/max."""',
+        f"def {function}(work, n):",
+        f'    """{docstring}"""',
         "    for x in range(n):",
     ]
     for name in inputs:
@@ -172,10 +173,17 @@ def _emit_tile_medians(size):
         lines.append(f"        {name} = work[{_offset(row * size + rank)}]")
     for name, kind, a, b in live:
         lines.append(f"        {name} = {kind}({a}, {b})")
-    first_output = (size + 3) * size
-    for t, name in enumerate(outputs):
-        lines.append(f"        work[{_offset(first_output + t)}] = {name}")
+    for slot, value in stores:
+        lines.append(f"        work[{_offset(slot)}] = {value}")
     return lines
+
+
+def _emit_tile_medians(size):
+    live, outputs = tile_network(size)
+    first_output = (size + 3) * size
+    docstring = f"Medians of 4 vertically adjacent {size} x {size} windows, {len(live)} min/max."
+    stores = [(first_output + t, name) for t, name in enumerate(outputs)]
+    return _emit_network(f"_tile_medians_{size}", docstring, size, live, stores)
 
 
 def emit_networks():
