@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fastdefect.correction import REASONS, correct, correct_left, plan_correction
-from fastdefect.defects import DefectList
+from fastdefect.defects import DefectList, horizontal_runs
 from fastdefect.errors import InputError
 from fastdefect.kernels.correct import sorted_positions
 from fastdefect.rules import FLAG_NO_LEFT_NEIGHBOUR, FLAG_RUN_TOO_LONG, check_list
@@ -225,6 +225,17 @@ def test_mono_runs_and_verdicts_agree_with_the_rule_set(scene):
     ) * NO_LEFT_NEIGHBOUR
     np.testing.assert_array_equal(plan.status, rule_flags)
     np.testing.assert_array_equal(plan.run_lengths, verdicts.run_lengths[unique])
+
+
+@settings(max_examples=100, deadline=None)
+@given(scene=scenes())
+def test_the_planner_runs_are_the_one_run_analysis(scene):
+    """The correction planner's runs (its own numba pass) are :func:`horizontal_runs`'."""
+    image, positions, step = scene
+    plan = plan_correction(_array(positions), image.shape, cfa="RGGB" if step == 2 else None)
+    runs = horizontal_runs(plan.rows, plan.columns, step=step)
+    np.testing.assert_array_equal(plan.run_lengths, runs.length_of)
+    np.testing.assert_array_equal(plan.run_starts, runs.start_of)
 
 
 # -- edge cases ----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from fastdefect.defects import (
     DefectList,
     cluster_labels,
     diff_lists,
+    horizontal_runs,
     merge_lists,
     neighbourhood_counts,
     run_lengths,
@@ -286,6 +287,38 @@ def test_run_lengths_and_neighbourhood_counts_match_brute_force(positions, radiu
         )
     assert run_lengths(rows, columns).tolist() == expected_runs
     assert neighbourhood_counts(rows, columns, radius).tolist() == expected_counts
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    positions=st.sets(st.tuples(st.integers(0, 6), st.integers(0, 20)), max_size=60),
+    step=st.sampled_from([1, 2]),
+)
+def test_horizontal_runs_match_brute_force(positions, step):
+    """Every position's run, walked pixel by pixel in its colour plane."""
+    cells = sorted(positions)
+    rows = np.array([r for r, _ in cells], dtype=np.int64)
+    columns = np.array([c for _, c in cells], dtype=np.int64)
+    runs = horizontal_runs(rows[::-1], columns[::-1], step=step)  # any order
+    expected = {}
+    for r, c in cells:
+        first = c
+        while (r, first - step) in positions:
+            first -= step
+        last = c
+        while (r, last + step) in positions:
+            last += step
+        expected[(r, c)] = (r, first, (last - first) // step + 1)
+    got = {
+        (int(r), int(c)): (int(runs.rows[k]), int(runs.starts[k]), int(runs.lengths[k]))
+        for r, c, k in zip(rows[::-1], columns[::-1], runs.run_of, strict=True)
+    }
+    assert got == expected
+    # one entry per run, numbered in row-major order of the first pixel
+    assert sorted(set(expected.values())) == list(
+        zip(runs.rows.tolist(), runs.starts.tolist(), runs.lengths.tolist(), strict=True)
+    )
+    assert runs.lengths.sum() == len(cells)
 
 
 def test_cluster_labels_do_not_alias_across_row_ends():

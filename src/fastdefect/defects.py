@@ -41,8 +41,10 @@ __all__ = [
     "DefectRecord",
     "DefectStats",
     "ListDiff",
+    "Runs",
     "cluster_labels",
     "diff_lists",
+    "horizontal_runs",
     "merge_lists",
     "neighbourhood_counts",
     "run_lengths",
@@ -826,26 +828,85 @@ def _linear(rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
     return np.asarray(rows, dtype=np.int64) * (MAX_COORDINATE + 1) + np.asarray(columns, np.int64)
 
 
+class Runs(NamedTuple):
+    """Horizontal runs of listed pixels, the one run analysis every part uses.
+
+    A run is a maximal set of listed pixels in one row of one colour plane whose columns
+    follow each other ``step`` apart (``step`` 1 on a mono sensor, 2 on a Bayer sensor,
+    where a pixel's neighbours of the same colour are two columns away).
+
+    Attributes
+    ----------
+    run_of : ndarray of int64
+        Per position (aligned with the input): the index of its run.
+    rows, starts, lengths : ndarray of int64
+        Per run, in row-major order of their first pixel: its row, first column and
+        number of pixels. The run's last column is ``start + (length - 1) * step``.
+    step : int
+    """
+
+    run_of: np.ndarray
+    rows: np.ndarray
+    starts: np.ndarray
+    lengths: np.ndarray
+    step: int
+
+    def __len__(self) -> int:
+        return int(self.lengths.size)
+
+    @property
+    def length_of(self) -> np.ndarray:
+        """Per position: the length of its run."""
+        return self.lengths[self.run_of]
+
+    @property
+    def start_of(self) -> np.ndarray:
+        """Per position: the first column of its run."""
+        return self.starts[self.run_of]
+
+
+def horizontal_runs(rows: Any, columns: Any, *, step: int = 1) -> Runs:
+    """Find the horizontal runs of *unique* positions (see :class:`Runs`).
+
+    ``rows`` and ``columns`` must hold each position once, in any order. ``step`` is 1
+    (mono) or 2 (Bayer: runs within a colour plane).
+    """
+    if step not in (1, 2):
+        raise InputError(f"the column step must be 1 or 2, got {step}")
+    rows = np.asarray(rows, dtype=np.int64)
+    columns = np.asarray(columns, dtype=np.int64)
+    n = rows.size
+    # Order by (row, colour plane of the column, column): a run is then a stretch of
+    # positions in one row and plane whose columns follow each other ``step`` apart.
+    order = np.lexsort((columns, columns % step, rows))
+    r, c = rows[order], columns[order]
+    first = np.ones(n, dtype=bool)
+    first[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1] + step)
+    run_ordered = np.cumsum(first) - 1
+    lengths = np.bincount(run_ordered) if n else np.zeros(0, dtype=np.int64)
+    run_rows, starts = r[first], c[first]
+    # Number the runs in row-major order of their first pixel.
+    by_position = np.lexsort((starts, run_rows))
+    renumber = np.empty(by_position.size, dtype=np.int64)
+    renumber[by_position] = np.arange(by_position.size)
+    run_of = np.empty(n, dtype=np.int64)
+    run_of[order] = renumber[run_ordered]
+    return Runs(
+        run_of=run_of,
+        rows=run_rows[by_position],
+        starts=starts[by_position],
+        lengths=lengths[by_position],
+        step=step,
+    )
+
+
 def run_lengths(rows: Any, columns: Any) -> np.ndarray:
     """Length of the horizontal run each *unique* position belongs to.
 
     A run is a maximal set of pixels in one row with consecutive columns. ``rows`` and
     ``columns`` must hold each position once, in any order; the result is aligned with them.
     """
-    rows = np.asarray(rows, dtype=np.int64)
-    columns = np.asarray(columns, dtype=np.int64)
-    n = rows.size
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    order = np.lexsort((columns, rows))
-    r, c = rows[order], columns[order]
-    starts = np.ones(n, dtype=bool)
-    starts[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1] + 1)
-    run_id = np.cumsum(starts) - 1
-    lengths = np.bincount(run_id)
-    result = np.empty(n, dtype=np.int64)
-    result[order] = lengths[run_id]
-    return result
+    return horizontal_runs(rows, columns).length_of
 
 
 def neighbourhood_counts(rows: Any, columns: Any, radius: int) -> np.ndarray:

@@ -67,7 +67,7 @@ from typing import Any
 
 import numpy as np
 
-from .defects import MAX_COORDINATE, DefectList, neighbourhood_counts
+from .defects import MAX_COORDINATE, DefectList, Runs, horizontal_runs, neighbourhood_counts
 from .errors import InputError
 from .sensor import SensorSpec
 
@@ -81,6 +81,7 @@ __all__ = [
     "FLAG_RUN_TOO_LONG",
     "FLAG_VERY_DENSE_CLUSTER",
     "RULE_SETS",
+    "ListRuns",
     "RuleSet",
     "Verdict",
     "Verdicts",
@@ -280,6 +281,11 @@ class Verdicts:
         Listed pixels in the density window (when the rules have one).
     duplicate : ndarray of bool
         True for an entry whose position appears earlier in the list (uploaded once).
+    run_index : ndarray of int64
+        Index into ``camera_runs`` of the entry's run (-1 when outside the sensor).
+    camera_runs : Runs
+        The runs of everything the camera holds: the unique on-sensor positions of the
+        list and its context (see :func:`~fastdefect.defects.horizontal_runs`).
     """
 
     defects: DefectList
@@ -290,6 +296,8 @@ class Verdicts:
     run_starts: np.ndarray
     neighbour_counts: np.ndarray | None
     duplicate: np.ndarray
+    run_index: np.ndarray
+    camera_runs: Runs
 
     def __len__(self) -> int:
         return int(self.levels.size)
@@ -349,6 +357,32 @@ class Verdicts:
             parts.append("duplicate (uploaded once)")
         return "; ".join(parts)
 
+    def runs(self) -> ListRuns:
+        """The runs that hold entries of the list, with the worst verdict of each.
+
+        Runs made only of context (factory) entries are left out; duplicates and entries
+        outside the sensor belong to no run.
+        """
+        entries = np.flatnonzero((self.run_index >= 0) & ~self.duplicate)
+        run_ids, entry_run = np.unique(self.run_index[entries], return_inverse=True)
+        levels = np.zeros(run_ids.size, np.uint8)
+        np.maximum.at(levels, entry_run, self.levels[entries])
+        # the worst entry of each run (the first such in list order), for its reason
+        order = np.lexsort((-self.levels[entries].astype(np.int64), entry_run))
+        first = np.ones(order.size, bool)
+        first[1:] = entry_run[order][1:] != entry_run[order][:-1]
+        camera = self.camera_runs
+        return ListRuns(
+            rows=camera.rows[run_ids],
+            starts=camera.starts[run_ids],
+            lengths=camera.lengths[run_ids],
+            levels=levels,
+            worst_entry=entries[order][first],
+            entries=entries,
+            entry_run=entry_run.reshape(-1),
+            step=camera.step,
+        )
+
     def to_records(self, indices: Any = None) -> list[dict[str, Any]]:
         """Entries as dicts (row, column, kind, source, verdict, reason, run_length)."""
         if indices is None:
@@ -385,6 +419,45 @@ class Verdicts:
                 else None
             ),
         }
+
+
+@dataclass(frozen=True)
+class ListRuns:
+    """The runs of a judged list (:meth:`Verdicts.runs`), one element per run.
+
+    Attributes
+    ----------
+    rows, starts, lengths : ndarray of int64
+        Row, first column and number of pixels of each run, in row-major order; the run's
+        last column is ``start + (length - 1) * step``. Lengths count the context
+        (factory) pixels of the run too: the camera corrects them together.
+    levels : ndarray of uint8
+        The worst :class:`Verdict` among the run's entries.
+    worst_entry : ndarray of int64
+        Index into the list of the run's worst entry (whose reason explains the verdict).
+    entries, entry_run : ndarray of int64
+        The list entries that lie in a run (duplicates and off-sensor entries excluded),
+        and the run each belongs to.
+    step : int
+        1 on a mono sensor, 2 when runs are taken within a Bayer colour plane.
+    """
+
+    rows: np.ndarray
+    starts: np.ndarray
+    lengths: np.ndarray
+    levels: np.ndarray
+    worst_entry: np.ndarray
+    entries: np.ndarray
+    entry_run: np.ndarray
+    step: int
+
+    def __len__(self) -> int:
+        return int(self.lengths.size)
+
+    @property
+    def ends(self) -> np.ndarray:
+        """Last column of each run."""
+        return self.starts + (self.lengths - 1) * self.step
 
 
 def check_list(
@@ -451,28 +524,15 @@ def check_list(
     columns_u = unique_keys % (MAX_COORDINATE + 1)
     m = unique_keys.size
     step = rules.column_step
-    if step == 1:
-        run_order = np.arange(m)
-    else:  # same-colour runs: order by (row, column parity, column)
-        run_order = np.argsort(
-            (rows_u * step + columns_u % step) * (MAX_COORDINATE + 1) + columns_u, kind="stable"
-        )
-    run_rows, run_columns = rows_u[run_order], columns_u[run_order]
-    starts = np.ones(m, dtype=bool)
-    if m:
-        starts[1:] = (run_rows[1:] != run_rows[:-1]) | (run_columns[1:] != run_columns[:-1] + step)
-    run_id_ordered = np.cumsum(starts) - 1
-    run_id = np.empty(m, dtype=np.int64)
-    run_id[run_order] = run_id_ordered
-    run_length_of_run = np.bincount(run_id_ordered) if m else np.zeros(0, dtype=np.int64)
-    run_start_of_run = run_columns[starts]
+    runs = horizontal_runs(rows_u, columns_u, step=step)
 
     where = position_of[: inside_index.size]
+    run_index = np.full(n, -1, dtype=np.int64)
+    run_index[inside_index] = runs.run_of[where]
     run_lengths = np.zeros(n, dtype=np.int32)
     run_starts = np.full(n, -1, dtype=np.int32)
-    if m:
-        run_lengths[inside_index] = run_length_of_run[run_id[where]]
-        run_starts[inside_index] = run_start_of_run[run_id[where]]
+    run_lengths[inside_index] = runs.lengths[run_index[inside_index]]
+    run_starts[inside_index] = runs.starts[run_index[inside_index]]
 
     # Stable sort, defects first: an entry repeats an earlier one exactly when it is not
     # the first of its key. Entries off the sensor are compared among themselves.
@@ -523,4 +583,6 @@ def check_list(
         run_starts=run_starts,
         neighbour_counts=neighbour_counts,
         duplicate=duplicate,
+        run_index=run_index,
+        camera_runs=runs,
     )

@@ -534,30 +534,24 @@ class _Page:
     def runs(self) -> str:
         verdicts = self.verdicts
         defects = self.defects
-        rows, _columns = defects.rows.astype(np.int64), defects.columns.astype(np.int64)
+        runs = verdicts.runs()
         inside = verdicts.run_starts >= 0
-        unique = ~verdicts.duplicate
-        keep = np.flatnonzero(inside & unique)
-        keys = rows[keep] * 65536 + verdicts.run_starts[keep]
-        run_keys, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-        n_runs = run_keys.size
-        levels = np.zeros(n_runs, np.uint8)
-        np.maximum.at(levels, inverse, verdicts.levels[keep])
-        lengths = verdicts.run_lengths[keep][first].astype(np.int64)
-        starts = verdicts.run_starts[keep][first].astype(np.int64)
-        run_rows = rows[keep][first]
-        # worst entry of each run, for its reason
-        worst = np.full(n_runs, -1, np.int64)
-        order = np.lexsort((-verdicts.levels[keep].astype(np.int64), inverse))
-        firsts = np.ones(order.size, bool)
-        firsts[1:] = inverse[order][1:] != inverse[order][:-1]
-        worst[inverse[order][firsts]] = keep[order][firsts]
+        levels, lengths, starts, ends, run_rows = (
+            runs.levels,
+            runs.lengths,
+            runs.starts,
+            runs.ends,
+            runs.rows,
+        )
+        worst = runs.worst_entry
         kind_sets: dict[int, set[str]] = {}
         interesting = np.flatnonzero((levels > 0) | (lengths > 1))
         if interesting.size:
-            wanted = np.isin(inverse, interesting)
+            wanted = np.isin(runs.entry_run, interesting)
             for run, kind in zip(
-                inverse[wanted].tolist(), defects.kinds[keep[wanted]].tolist(), strict=True
+                runs.entry_run[wanted].tolist(),
+                defects.kinds[runs.entries[wanted]].tolist(),
+                strict=True,
             ):
                 kind_sets.setdefault(run, set()).add(kind)
 
@@ -610,12 +604,12 @@ class _Page:
         detail_rows = []
         for run in shown.tolist():
             level = Verdict(int(levels[run]))
-            start, length = int(starts[run]), int(lengths[run])
+            start, end, length = int(starts[run]), int(ends[run]), int(lengths[run])
             kinds = ", ".join(k for k in KINDS if k in kind_sets.get(run, set()))
             detail_rows.append(
                 f'<tr class="{level.label}"><td class="v">{_verdict_badge(level)}</td>'
                 f'<td class="num">{int(run_rows[run])}</td>'
-                f'<td class="num">{start}–{start + length - 1}</td>'
+                f'<td class="num">{start}–{end}</td>'
                 f'<td class="num">{length:,}</td><td>{_e(kinds)}</td>'
                 f"<td>{_e(verdicts.reason(int(worst[run])))}</td></tr>"
             )
