@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import shlex
 import sys
 from pathlib import Path
 
@@ -18,8 +17,8 @@ import pytest
 
 pytest.importorskip("genicam", reason="the simulated camera needs genicam (GenICam GenApi)")
 
+from conftest import run_cli
 from fastdefect.camera import PRODUCER_ENV, SIM_FAULT_ENV, STATE_DIR_ENV, open_camera
-from fastdefect.cli import main
 from fastdefect.cli._common import console, err_console
 from fastdefect.formats import CameraBackup, read_backup, read_list, write_backup
 
@@ -44,13 +43,7 @@ class _Terminal(io.StringIO):
         return True
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:
-    argv: list[str] = []
-    for arg in args:
-        argv.extend(shlex.split(arg) if isinstance(arg, str) else [str(arg)])
-    code = main(argv)
-    captured = capsys.readouterr()
-    return code, captured.out, " ".join(captured.err.split())
+run = run_cli
 
 
 def keys(coords) -> set[tuple[int, int]]:

@@ -14,7 +14,6 @@ The simulated camera runs through the real GenICam GenApi library (see
 from __future__ import annotations
 
 import json
-import shlex
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +22,8 @@ import tifffile
 
 pytest.importorskip("genicam", reason="the simulated camera needs genicam (GenICam GenApi)")
 
+from conftest import run_cli
 from fastdefect.camera import SIM_FAULT_ENV, STATE_DIR_ENV, open_camera
-from fastdefect.cli import main
 from fastdefect.formats import read_backup, read_list
 from fastdefect.frames import open_stack
 
@@ -44,14 +43,7 @@ def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:
-    """Run a command line: strings are split like a shell does, paths are kept whole."""
-    argv: list[str] = []
-    for arg in args:
-        argv.extend(shlex.split(arg) if isinstance(arg, str) else [str(arg)])
-    code = main(argv)
-    captured = capsys.readouterr()
-    return code, captured.out, " ".join(captured.err.split())
+run = run_cli
 
 
 def keys(coords) -> set[tuple[int, int]]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fastdefect.cli import main
+from conftest import run_cli
 from fastdefect.defects import DefectList
 from fastdefect.formats import read_list, read_list_file, write_list
 
@@ -19,9 +19,7 @@ def av_csv(path: Path, rows, columns) -> Path:
 
 def run(capsys, *args) -> tuple[int, str, str]:
     """Run ``fastdefect list ARGS``; outputs with whitespace runs (rich wrapping) collapsed."""
-    code = main(["list", *map(str, args)])
-    captured = capsys.readouterr()
-    return code, " ".join(captured.out.split()), " ".join(captured.err.split())
+    return run_cli(capsys, "list", *args, collapse_out=True)
 
 
 # -- check -----------------------------------------------------------------------------------

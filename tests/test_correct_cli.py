@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import tifffile
 
-from fastdefect.cli import main
+from conftest import run_cli
 from fastdefect.defects import DefectList
 from fastdefect.formats import write_list
 from fastdefect.frames import write_stack
@@ -20,10 +20,7 @@ HEIGHT, WIDTH = 32, 48
 POSITIONS = [(2, 0), (5, 10), (5, 11), (5, 12)] + [(9, c) for c in range(20, 30)] + [(31, 47)]
 
 
-def run(capsys, *args) -> tuple[int, str, str]:
-    code = main([*map(str, args)])
-    captured = capsys.readouterr()
-    return code, captured.out, " ".join(captured.err.split())
+run = run_cli
 
 
 @pytest.fixture
