@@ -2,7 +2,7 @@
 
 Three methods, each applied to any frame or stack (a stack streams frame by frame):
 
-``left`` — the Allied Vision camera (DOMAIN.md §3)
+``left`` — the Allied Vision camera (docs/domain.md §3)
     A listed pixel takes the value of the nearest *non-listed* pixel to its left in the
     same row; on a colour (Bayer) sensor, the nearest of its own colour (two columns per
     step). So a run of ``n`` consecutive listed pixels is filled with the one value left
