@@ -20,8 +20,9 @@ Routes (all ``GET`` unless said):
 ``POST /api/add``           ``{"row": r, "column": c}``: list a pixel
 ``POST /api/remove``        ``{"row": r, "column": c}``: unlist a pixel
 ``POST /api/undo``          undo the last edit
-``POST /api/save``          ``{"path", "format", "overwrite"}``: ``409`` when the file
-                            exists and ``overwrite`` is not set
+``POST /api/save``          ``{"path", "format", "overwrite"}``: ``{"saved": false,
+                            "exists": true}`` when the file exists and ``overwrite``
+                            is not set (nothing written)
 ==========================  ==========================================================
 """
 
@@ -164,6 +165,17 @@ class _Handler(BaseHTTPRequestHandler):
     def _error(self, status: int, message: str) -> None:
         self._json(status, {"error": message})
 
+    def _refuse_body(self, status: int, message: str) -> None:
+        """Refuse a request whose body is left unread: close the connection after it,
+        or the body would be read as the next request."""
+        self.close_connection = True
+        self._send(
+            status,
+            json.dumps({"error": message}).encode("utf-8"),
+            "application/json",
+            {"Connection": "close"},
+        )
+
     # -- methods ------------------------------------------------------------------------
 
     def do_GET(self) -> None:
@@ -182,14 +194,14 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         parts = urlsplit(self.path)
         if not self._authorised(parse_qs(parts.query)):
-            self._error(HTTPStatus.FORBIDDEN, _REFUSED)
+            self._refuse_body(HTTPStatus.FORBIDDEN, _REFUSED)
             return
         if "application/json" not in self.headers.get("Content-Type", ""):
-            self._error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send application/json")
+            self._refuse_body(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send application/json")
             return
         length = int(self.headers.get("Content-Length") or 0)
         if length > _MAX_BODY:
-            self._error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "request too large")
+            self._refuse_body(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "request too large")
             return
         try:
             body = json.loads(self.rfile.read(length) or b"{}")
@@ -197,7 +209,8 @@ class _Handler(BaseHTTPRequestHandler):
                 raise ValueError("the body must be a JSON object")
             self._post(parts.path, body)
         except OutputExistsError as exc:
-            self._json(HTTPStatus.CONFLICT, {"error": str(exc), "exists": True})
+            # Not an error of the request: the page asks the user, then saves again.
+            self._json(HTTPStatus.OK, {"saved": False, "exists": True, "message": str(exc)})
         except FastDefectError as exc:
             self._error(HTTPStatus.BAD_REQUEST, str(exc))
         except (ValueError, KeyError, TypeError) as exc:
@@ -249,6 +262,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(
                 HTTPStatus.OK,
                 {
+                    "saved": True,
                     "path": str(result.path),
                     "format": result.format,
                     "entries": result.entries,

@@ -60,6 +60,8 @@
             Math.floor((y - canvas.height / 2) / state.scale + state.cy)];
   }
   function fit() {
+    canvas.width = canvas.clientWidth;  // the header may have wrapped since the last paint
+    canvas.height = canvas.clientHeight;
     const { width, height } = state.info;
     state.scale = Math.min(canvas.width / width, canvas.height / height);
     state.cx = width / 2;
@@ -481,7 +483,7 @@
     const path = $("save-path").value.trim();
     if (!path) { status("give a file name to save to", true); return; }
     const answer = await call("/api/save", { path, format: $("save-format").value, overwrite });
-    if (answer.status === 409) {
+    if (answer.status === 200 && answer.body.exists && !answer.body.saved) {
       const input = state.info.list_path && path.endsWith(state.info.list_path.split("/").pop());
       const question = `${path} exists. Replace it?` +
         (input ? " It is the list you opened; its old content is kept as .bak." : "");
@@ -511,8 +513,6 @@
     for (const name of state.info.formats) $("save-format").append(new Option(name, name));
     const listPath = state.info.list_path;
     $("save-path").value = listPath ? listPath.replace(/(\.[^./]*)?$/, "-edited$1") : "defects-edited.csv";
-    canvas.width = canvas.clientWidth;
-    canvas.height = canvas.clientHeight;
     setStretch(state.info.stretch.low, state.info.stretch.high);
     setMode("raw");
     fit();
@@ -529,7 +529,14 @@
       const box = canvas.getBoundingClientRect();
       return { x: box.left + x, y: box.top + y, canvasX: x, canvasY: y };
     },
-    canvasPixel: (x, y) => Array.from(context.getImageData(Math.floor(x), Math.floor(y), 1, 1).data),
+    // One drawn pixel, read through a 1 x 1 copy (no repeated readbacks of the view).
+    canvasPixel: (x, y) => {
+      const probe = document.createElement("canvas");
+      probe.width = probe.height = 1;
+      const target = probe.getContext("2d");
+      target.drawImage(canvas, Math.floor(x), Math.floor(y), 1, 1, 0, 0, 1, 1);
+      return Array.from(target.getImageData(0, 0, 1, 1).data);
+    },
   };
   start().catch((error) => { state.errors.push(String(error)); status(String(error), true); });
 })();
