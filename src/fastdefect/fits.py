@@ -240,11 +240,14 @@ def write_fits(
     *,
     header: dict[str, Any] | None = None,
     overwrite: bool = False,
+    backup: bool = False,
 ) -> Path:
     """Write one image or cube as FITS, atomically.
 
     ``uint16`` data is stored the FITS way (``BITPIX = 16``, ``BZERO = 32768``), so every
-    reader gets the values back exactly. ``header`` adds keywords (8 characters at most).
+    reader gets the values back exactly. ``header`` adds keywords (8 characters at most;
+    a value may be a ``(value, comment)`` pair). ``overwrite``/``backup`` as in
+    :func:`fastdefect.outputs.atomic_output`.
     """
     fits = astropy_fits()
     data = np.asarray(data)
@@ -253,6 +256,6 @@ def write_fits(
     hdu = fits.PrimaryHDU(data)
     for key, value in (header or {}).items():
         hdu.header[key] = value
-    with atomic_output(path, overwrite=overwrite) as tmp:
+    with atomic_output(path, overwrite=overwrite, backup=backup) as tmp:
         hdu.writeto(tmp, overwrite=True, output_verify="exception")
     return Path(path)
