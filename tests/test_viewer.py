@@ -227,3 +227,31 @@ def test_view_command_prints_the_url_and_serves(tmp_path, frame, defects):
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
     assert process.returncode == 0
+
+
+@pytest.mark.slow
+def test_view_opens_on_the_simulated_camera(tmp_path):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fastdefect", "view", "--camera", "sim:GT5120", "--light", "0.3",
+         "--no-browser"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "COLUMNS": "400", "FASTDEFECT_STATE_DIR": str(tmp_path)},
+    )  # fmt: skip
+    try:
+        line = process.stdout.readline().strip()
+        assert line.startswith("http://127.0.0.1:"), process.stderr.read()
+        port = int(line.split(":")[2].split("/")[0])
+        token = line.split("token=")[1]
+        status, body = _get(port, f"/api/info?token={token}")
+        info = json.loads(body)
+        assert status == 200
+        assert (info["width"], info["height"], info["bit_depth"]) == (5120, 5120, 10)
+        assert info["label"] == "camera GT5120 GT5120-SIM0001"
+        status, body = _get(port, f"/api/tile/raw/0/10/10?token={token}")
+        tile = np.frombuffer(body, "<u2")
+        assert status == 200 and tile.size == 256 * 256
+        assert 100 < tile.mean() < 1023  # lit at 30 percent of the 10-bit scale
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+    assert process.returncode == 0

@@ -11,6 +11,7 @@ import typer
 
 from ..errors import InputError
 from ._common import BitDepthOption, CfaOption, console, err_console, progress_bar, warn
+from .correct import FromOption, MethodOption, RulesOption
 
 
 def view_command(
@@ -26,22 +27,9 @@ def view_command(
         Path | None,
         typer.Option("--defects", "-d", help="The defect list to show and edit (any format)."),
     ] = None,
-    list_format: Annotated[
-        str | None, typer.Option("--from", help="Format of the list. Default: from the file.")
-    ] = None,
-    method: Annotated[
-        str,
-        typer.Option(
-            "--method",
-            "-m",
-            help="The camera's correction in the mask mode: left (Allied Vision), mean or "
-            "median (ARRI-like).",
-        ),
-    ] = "left",
-    rules: Annotated[
-        str | None,
-        typer.Option("--rules", help="Rules of the verdicts: av (default for left) or arri."),
-    ] = None,
+    list_format: FromOption = None,
+    method: MethodOption = "left",
+    rules: RulesOption = None,
     camera: Annotated[
         str | None,
         typer.Option("--camera", help="Capture the frame from a camera (sim:GT5120 simulates)."),

@@ -23,8 +23,8 @@ import numpy as np
 
 from ..defects import DefectList
 from ..errors import FileFormatError, InputError
-from ._common import ListFile, WarningCallback, emit_warning
-from .mask import SUSPICIOUS_FRACTION
+from ._common import ListFile, WarningCallback
+from .mask import list_from_mask
 
 NAME = "fits-mask"
 SUFFIXES = (".fits", ".fit", ".fts")
@@ -45,15 +45,7 @@ def read(
     image, _metadata = read_fits_image(path, prefer="MASK")
     if not np.isfinite(image).all():
         raise FileFormatError(path, "the mask holds NaN or infinite values")
-    defects = DefectList.from_mask(image != 0, source=source or path.name)
-    height, width = image.shape
-    if len(defects) > SUSPICIOUS_FRACTION * image.size:
-        emit_warning(
-            f"{path}: {len(defects)} of {image.size} pixels are nonzero; is this a defect "
-            "mask (nonzero = defective) and not an image?",
-            on_warning,
-        )
-    return ListFile(defects, NAME, path, width=width, height=height)
+    return list_from_mask(image != 0, NAME, path, source=source, on_warning=on_warning)
 
 
 def write(
