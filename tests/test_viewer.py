@@ -138,6 +138,12 @@ def test_save_is_atomic_and_never_over_a_file_unasked(frame, defects, tmp_path):
         back = read_list(saved.path)
         assert back.contains(10, 10) and back.contains(100, 200), name
     assert not list(tmp_path.glob(".*.tmp"))
+    # The frame's own file is never written, confirmed or not.
+    np.save(tmp_path / "frame.npy", frame)
+    viewing = ViewerSession(frame, defects, frame_paths=[tmp_path / "frame.npy"])
+    with pytest.raises(InputError, match="the frame being viewed"):
+        viewing.save(tmp_path / "frame.npy", "csv", overwrite=True)
+    np.testing.assert_array_equal(np.load(tmp_path / "frame.npy"), frame)
 
 
 def test_float_frames_are_rounded_with_a_note():
@@ -158,6 +164,7 @@ def test_a_stack_is_shown_as_its_mean(tmp_path):
     loaded = load_frame(str(tmp_path / "stack.npy"))
     np.testing.assert_allclose(loaded.image, frames.mean(axis=0))
     assert "mean of 5 frames" in loaded.label
+    assert loaded.paths == [tmp_path / "stack.npy"]
     session = ViewerSession(loaded.image, label=loaded.label)
     np.testing.assert_array_equal(session.frame, np.rint(frames.mean(axis=0)).astype(np.uint16))
 

@@ -90,6 +90,7 @@ def view_command(
         list_path=defects,
         list_format=listed.format if listed else None,
         notes=loaded.notes,
+        frame_paths=loaded.paths,
     )
     session.wait_ready()  # the coarse levels and the correction kernels, before the page
     server = serve(session, port=port)

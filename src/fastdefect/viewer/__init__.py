@@ -23,6 +23,7 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -53,6 +54,7 @@ class LoadedFrame:
     bit_depth: int
     notes: list[str] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
+    paths: list[Path] = field(default_factory=list)
 
 
 def load_frame(
@@ -77,8 +79,9 @@ def load_frame(
             master.data,
             master.label,
             master.bit_depth,
-            [f"master frame ({master.data.dtype}): one combined frame"],
+            ["master frame: one combined frame"],
             dict(master.metadata),
+            [Path(paths[0])],
         )
     from ..frames import open_stack
     from ..stats import stack_stats
@@ -86,7 +89,9 @@ def load_frame(
     stack = open_stack(spec, bit_depth=bit_depth)
     if stack.n_frames == 1:
         image = np.array(next(iter(stack)))
-        return LoadedFrame(image, stack.label, stack.bit_depth, [], dict(stack.metadata))
+        return LoadedFrame(
+            image, stack.label, stack.bit_depth, [], dict(stack.metadata), stack.paths
+        )
     stats = stack_stats(stack, progress=progress)
     return LoadedFrame(
         stats.mean,
@@ -94,6 +99,7 @@ def load_frame(
         stack.bit_depth,
         [f"the mean of {stack.n_frames} frames, rounded to whole DN"],
         dict(stack.metadata),
+        stack.paths,
     )
 
 

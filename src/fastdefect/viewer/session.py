@@ -108,6 +108,8 @@ class ViewerSession:
         That file's format (the default of a save).
     notes : list of str
         Shown on the page (how the frame was made).
+    frame_paths : list of path, optional
+        The files the frame was read from: a save never writes over them.
     """
 
     def __init__(
@@ -123,6 +125,7 @@ class ViewerSession:
         list_path: str | os.PathLike | None = None,
         list_format: str | None = None,
         notes: list[str] | None = None,
+        frame_paths: list[str | os.PathLike] | None = None,
     ) -> None:
         frame, note = as_display_frame(image, label)
         self.frame = frame
@@ -141,6 +144,7 @@ class ViewerSession:
             self.rules = self.rules.replace(column_step=2)
         self.list_path = Path(list_path).resolve() if list_path is not None else None
         self.list_format = list_format
+        self.frame_paths = {Path(p).resolve() for p in frame_paths or []}
         defects = defects if defects is not None else DefectList.empty()
         self._history: list[DefectList] = []
         self._lock = threading.RLock()  # the list and its history
@@ -353,11 +357,12 @@ class ViewerSession:
         """Write the edited list atomically (see :func:`fastdefect.formats.write_list`).
 
         An existing file is replaced only with ``overwrite``; replacing the list the
-        session was opened from keeps its old content as ``NAME.bak``.
+        session was opened from keeps its old content as ``NAME.bak``; the frame's own
+        files are never written.
         """
         target = Path(path).expanduser()
-        if not target.is_absolute() and self.list_path is not None:
-            target = Path.cwd() / target
+        if target.resolve() in self.frame_paths:
+            raise InputError(f"{target} is the frame being viewed; save the list elsewhere")
         name = format or infer_format(target, reading=False, like=self.list_format)
         if name not in FORMATS:
             raise InputError(f"unknown list format {name!r}; known: {', '.join(FORMATS)}")
