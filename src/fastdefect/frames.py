@@ -388,7 +388,7 @@ def _open_source(path: Path) -> _FrameSource:
     if suffix in FITS_SUFFIXES:
         return _open_fits(path)
     raise FileFormatError(
-        path, f"unknown frame file type {suffix!r}; use TIFF, .npy or a raw camera file"
+        path, f"unknown frame file type {suffix!r}; use TIFF, .npy, FITS or a raw camera file"
     )
 
 

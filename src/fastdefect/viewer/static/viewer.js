@@ -83,6 +83,7 @@
   async function loadTile(key) {
     state.pending.add(key);
     const started = performance.now();
+    const version = state.list ? state.list.version : 0;
     try {
       const response = await fetch(`/api/tile/${key}`, { headers: { "X-Fastdefect-Token": token } });
       if (!response.ok) throw new Error(`tile ${key}: ${response.status}`);
@@ -91,7 +92,9 @@
       const height = Number(response.headers.get("X-Tile-Height"));
       const dtype = response.headers.get("X-Tile-Dtype");
       const samples = dtype === "uint8" ? new Uint8Array(buffer) : new Uint16Array(buffer);
-      state.tiles.set(key, { width, height, samples, version: state.list ? state.list.version : 0 });
+      // A mask tile asked for before an edit shows the old correction: drop it.
+      const stale = key.startsWith("mask/") && state.list && state.list.version !== version;
+      if (!stale) state.tiles.set(key, { width, height, samples });
       state.tileTimings.push({ key, ms: performance.now() - started,
         server: response.headers.get("Server-Timing") });
     } catch (error) {
