@@ -262,3 +262,17 @@ def test_view_opens_on_the_simulated_camera(tmp_path):
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
     assert process.returncode == 0
+
+
+def test_a_float_master_frame_opens(tmp_path):
+    fits = pytest.importorskip("astropy.io.fits")
+    master = np.random.default_rng(2).normal(100, 2, (30, 40)).astype(np.float32)
+    hdu = fits.PrimaryHDU(master)
+    hdu.header["NCOMBINE"] = 20
+    hdu.writeto(tmp_path / "master_dark.fits")
+    loaded = load_frame(str(tmp_path / "master_dark.fits"), bit_depth=12)
+    np.testing.assert_array_equal(loaded.image, master.astype(np.float64))
+    assert loaded.bit_depth == 12 and "master frame" in loaded.notes[0]
+    session = ViewerSession(loaded.image, notes=loaded.notes)
+    np.testing.assert_array_equal(session.frame, np.rint(master).astype(np.uint16))
+    assert any("rounded to whole DN" in note for note in session.notes)
