@@ -263,6 +263,10 @@ def test_a_known_defect_in_the_three_modes(page, scene):
         page.click(f"button[data-mode={mode}]")
         idle(page)
         screenshot(page, f"pixel-zoom-auto-{mode}")
+    page.evaluate(f"fastdefectViewer.jumpTo({row}, {column}, 48)")  # values written on pixels
+    page.click("button[data-mode=raw]")
+    idle(page)
+    screenshot(page, "pixel-values-raw")
     page.click("button[data-mode=raw]")
     assert page.messages == []
 

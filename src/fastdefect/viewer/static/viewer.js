@@ -11,6 +11,7 @@
   const VERDICT_COLOURS = ["#2ecc71", "#f1c40f", "#e74c3c"];
   const VERDICT_NAMES = ["ok", "warn", "error"];
   const MAX_ROWS = 500;
+  const VALUE_SCALE = 40;  // from this zoom on, each pixel shows its value
 
   const canvas = document.getElementById("view");
   const context = canvas.getContext("2d");
@@ -193,6 +194,7 @@
       context.drawImage(renderTile(key, tile), x, y, tile.width * factor, tile.height * factor);
     }
     if (state.mode === "highlight" && state.list) paintHighlight();
+    if (state.scale >= VALUE_SCALE) paintValues(mode);
     paintSelection();
     $("zoom-text").textContent = zoomText();
     if (missing === 0 && state.firstViewMs === null) {
@@ -214,6 +216,25 @@
       const [x, y] = toScreen(column, row);
       context.fillStyle = colourOf(i);
       context.fillRect(x + offset, y + offset, size, size);
+    }
+  }
+
+  // Every visible pixel's value written on it (the value shown: raw, or corrected in mask).
+  function paintValues(mode) {
+    const [left, top] = toSensor(0, 0);
+    const [right, bottom] = toSensor(canvas.width, canvas.height);
+    context.font = `${Math.min(14, Math.floor(state.scale / 4))}px system-ui, sans-serif`;
+    context.textAlign = "center";
+    context.textBaseline = "middle";
+    const mid = (state.low + state.high) / 2;
+    for (let row = Math.max(0, top); row <= Math.min(state.info.height - 1, bottom); row++) {
+      for (let column = Math.max(0, left); column <= Math.min(state.info.width - 1, right); column++) {
+        const value = sampleAt(mode, row, column);
+        if (value === null) continue;
+        const [x, y] = toScreen(column + 0.5, row + 0.75);
+        context.fillStyle = value > mid ? "rgba(0, 0, 0, 0.8)" : "rgba(255, 255, 255, 0.8)";
+        context.fillText(String(value), x, y);
+      }
     }
   }
 
