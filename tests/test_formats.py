@@ -425,7 +425,9 @@ def test_format_inference(tmp_path):
     assert infer_format(tmp_path / "new.csv", reading=False, like="av-csv") == "av-csv"
     with pytest.raises(InputError, match="cannot tell the list format"):
         infer_format(tmp_path / "x.dat", reading=False)
-    assert set(FORMATS) == {"av-csv", "csv", "json", "bin", "arri-xml", "dcraw", "mask"}
+    assert set(FORMATS) == {
+        "av-csv", "csv", "json", "bin", "arri-xml", "dcraw", "mask", "fits-mask",
+    }  # fmt: skip
 
 
 def test_writes_refuse_existing_files_and_keep_a_bak(tmp_path):
@@ -478,10 +480,11 @@ def test_source_override(tmp_path):
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
 def test_every_format_writes_an_empty_list(tmp_path, fmt):
-    path = tmp_path / f"empty.{'tif' if fmt == 'mask' else fmt}"
+    path = tmp_path / f"empty.{ {'mask': 'tif', 'fits-mask': 'fits'}.get(fmt, fmt) }"
     options = {
         "bin": {"width": 4, "height": 4},
         "mask": {"width": 4, "height": 4},
+        "fits-mask": {"width": 4, "height": 4},
         "arri-xml": {"serial": "K1"},
     }.get(fmt, {})
     write_list(path, DefectList(), fmt, **options)

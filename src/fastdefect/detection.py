@@ -34,13 +34,14 @@ import numpy as np
 from . import __version__
 from .defects import KINDS, DefectList
 from .errors import InputError
-from .frames import FrameStack, ProgressCallback, open_stack
+from .frames import FrameStack, ProgressCallback
 from .kernels.detect import find_candidates, neighbour_deviation
 from .kernels.neighbour import (
     border_neighbour_deviation,
     deviation_beyond,
     interior_neighbour_deviation,
 )
+from .masters import MasterFrame, master_warnings, open_stack_or_master
 from .sensor import parse_cfa
 from .stats import StackStats, find_outlier_frames, stack_stats
 
@@ -72,7 +73,7 @@ FULL_FRAME_FRACTION = 0.003
 #: Output rows per parallel task of the full-frame kernel (a multiple of 4).
 _FULL_BAND_HEIGHT = 64
 
-StackInput = str | os.PathLike | FrameStack | np.ndarray
+StackInput = str | os.PathLike | FrameStack | MasterFrame | np.ndarray
 
 
 # -- thresholds --------------------------------------------------------------------------
@@ -448,6 +449,7 @@ class StackReport:
     bad_rows: int
     outlier_frames: list[tuple[int, float]] = field(default_factory=list)
     seconds: float = 0.0
+    temporal_evidence: bool = True  # False for a master frame (fastdefect.masters)
 
 
 def _sample_positions(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -505,7 +507,8 @@ def _analyse_stack(
     lowest_threshold: Threshold | None = None,
 ) -> _StackAnalysis:
     started = time.perf_counter()
-    stats = stack_stats(stack, progress=progress)
+    master = isinstance(stack, MasterFrame)
+    stats = stack.stack_stats() if master else stack_stats(stack, progress=progress)
     total, n = stats.total, stats.n_frames
     sample_rows, sample_columns = _sample_positions(total.shape)
     sample_deviation = local_deviation(total, sample_rows, sample_columns, cfa=config.cfa) / n
@@ -535,9 +538,11 @@ def _analyse_stack(
         bad_rows=int(bad_rows.size),
         outlier_frames=find_outlier_frames(stats.frame_means, stack.full_scale),
     )
+    if master:  # one combined frame: no noise over time to judge (fastdefect.masters)
+        report.n_frames, report.temporal_evidence = 1, False
     # Keep only what classification needs: the sums and the std.
     stats.minimum = stats.maximum = np.empty((0, 0), stats.minimum.dtype)
-    limit = _noise_limit(typical_std, n, config.noise_factor) if n > 2 else math.inf
+    limit = _noise_limit(typical_std, n, config.noise_factor) if n > 2 and not master else math.inf
     report.seconds = time.perf_counter() - started
     return _StackAnalysis(
         stats=stats,
@@ -620,12 +625,12 @@ def _as_stacks(value: Any, role: str, bit_depth: int | None) -> list[FrameStack]
     items = list(value) if isinstance(value, list | tuple) else [value]
     stacks = []
     for item in items:
-        if isinstance(item, FrameStack):
+        if isinstance(item, FrameStack | MasterFrame):
             stacks.append(item)
         elif isinstance(item, np.ndarray):
             stacks.append(FrameStack.from_array(item, bit_depth=bit_depth, label=f"{role} array"))
         else:
-            stacks.append(open_stack(item, bit_depth=bit_depth))
+            stacks.append(open_stack_or_master(item, bit_depth))
     return stacks
 
 
@@ -758,6 +763,7 @@ def analyse(
     depth = all_stacks[0][1].bit_depth
     reports = [a.report for group in analyses.values() for a in group]
     warnings = _warnings(reports, depth)
+    warnings += master_warnings([(r, s) for r, s in all_stacks if isinstance(s, MasterFrame)])
     if all_stacks[0][1].bit_depth_origin == "container" and depth > 8:
         warnings.insert(
             0,

@@ -54,7 +54,8 @@ RAW_SUFFIXES = (
     ".orf", ".pef", ".srw", ".3fr", ".fff", ".iiq", ".erf", ".kdc", ".dcr", ".mos", ".mef",
     ".x3f", ".rwl", ".ari",
 )  # fmt: skip
-FRAME_SUFFIXES = TIFF_SUFFIXES + NPY_SUFFIXES + RAW_SUFFIXES
+FITS_SUFFIXES = (".fits", ".fit", ".fts")  # read by fastdefect.fits (astropy)
+FRAME_SUFFIXES = TIFF_SUFFIXES + NPY_SUFFIXES + RAW_SUFFIXES + FITS_SUFFIXES
 SUPPORTED_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16))
 
 # Metadata keys we understand in our own TIFF descriptions and pass on to results.
@@ -68,7 +69,7 @@ class _FrameSource:
     """One file and how to get its frames."""
 
     path: Path
-    kind: str  # "tiff", "npy", "raw" or "array"
+    kind: str  # "tiff", "npy", "raw", "fits" or "array"
     n_frames: int
     shape: tuple[int, int]
     dtype: np.dtype
@@ -384,8 +385,10 @@ def _open_source(path: Path) -> _FrameSource:
         return _open_npy(path)
     if suffix in RAW_SUFFIXES:
         return _open_raw(path)
+    if suffix in FITS_SUFFIXES:
+        return _open_fits(path)
     raise FileFormatError(
-        path, f"unknown frame file type {suffix!r}; use TIFF, .npy or a raw camera file"
+        path, f"unknown frame file type {suffix!r}; use TIFF, .npy, FITS or a raw camera file"
     )
 
 
@@ -512,6 +515,15 @@ def _open_raw(path: Path) -> _FrameSource:
     dtype = _check_dtype(path, mosaic.dtype)
     return _FrameSource(
         path, "raw", 1, _check_shape(path, mosaic.shape), dtype, bit_depth, metadata
+    )
+
+
+def _open_fits(path: Path) -> _FrameSource:
+    from .fits import open_fits_frames
+
+    frames, metadata = open_fits_frames(path)
+    return _FrameSource(
+        path, "fits", frames.n_frames, frames.shape, frames.dtype, None, metadata, array=frames
     )
 
 

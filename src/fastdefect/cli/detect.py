@@ -49,24 +49,44 @@ def detect_command(
     cfa: CfaOption = None,
     force: ForceOption = False,
     json_output: JsonOption = False,
+    dark_master: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--dark-master",
+            help="A master dark already combined by another tool (FITS, TIFF, .npy; float "
+            "allowed) instead of or besides --dark. No temporal evidence: no noisy pixels.",
+        ),
+    ] = None,
+    bright_master: Annotated[
+        list[str] | None,
+        typer.Option("--bright-master", help="A master flat already combined (see --dark-master)."),
+    ] = None,
 ) -> None:
     """Find and classify defective pixels from dark and/or bright stacks.
 
     Writes one line per defective pixel (line defects list their pixels), sorted by
-    row then column, with the evidence that made the call.
+    row then column, with the evidence that made the call. A master frame (one combined
+    frame, float allowed) can stand in for a stack: --dark-master/--bright-master, or a
+    FITS file whose header says it is one (NCOMBINE > 1, IMAGETYP master, float data).
     """
     from ..detection import detect
     from ..formats import write_list
+    from ..masters import read_master
     from ..outputs import check_output_path
 
-    require_frames("detect", dark, bright, saturated)
+    require_frames("detect", dark, bright, saturated, dark_master, bright_master)
+    darks = [*(dark or []), *(read_master(p, bit_depth=bit_depth) for p in dark_master or [])]
+    brights = [
+        *(bright or []),
+        *(read_master(p, bit_depth=bit_depth) for p in bright_master or []),
+    ]
     if output is not None:
         check_output_path(output, overwrite=force)
     config = detection_config(threshold, line_threshold, noise_factor, vote, cfa)
     with progress_bar("reading frames") as progress:
         result = detect(
-            dark=dark or None,
-            bright=bright or None,
+            dark=darks or None,
+            bright=brights or None,
             saturated=saturated or None,
             bit_depth=bit_depth,
             config=config,
@@ -98,10 +118,10 @@ def _render(result, output: Path | None) -> None:
         exposure = f"{stack.exposure_us:g} µs" if stack.exposure_us else "?"
         table.add_row(
             stack.role,
-            str(stack.n_frames),
+            str(stack.n_frames) if stack.temporal_evidence else "master",
             exposure,
             f"{stack.level:.1f}",
-            f"{stack.typical_std:.2f}",
+            f"{stack.typical_std:.2f}" if stack.temporal_evidence else "unknown",
             f"{stack.threshold_dn:.1f}",
             str(stack.flagged),
         )

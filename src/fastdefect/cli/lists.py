@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 list_app = typer.Typer(
     name="list",
     help="Check, edit, merge, compare and convert defect lists "
-    "(av-csv, csv, json, bin, arri-xml, dcraw, mask).",
+    "(av-csv, csv, json, bin, arri-xml, dcraw, mask, fits-mask).",
     no_args_is_help=True,
     rich_markup_mode="rich",
 )
@@ -39,7 +39,7 @@ FromOption = Annotated[
     str | None,
     typer.Option(
         "--from",
-        help="Input format: av-csv, csv, json, bin, arri-xml, dcraw, mask. "
+        help="Input format: av-csv, csv, json, bin, arri-xml, dcraw, mask, fits-mask. "
         "Default: from the extension (.csv: from the header).",
     ),
 ]

@@ -12,10 +12,12 @@ arri-xml  ARRI User Pixel Mask XML (serial, size, offset)        positions, orde
                                                                  sensor
 dcraw     dcraw / UFRaw bad-pixel file (``column row time``)     positions, order, timestamp
 mask      mask image TIFF, nonzero = defective                   positions (as a set), sensor
+fits-mask FITS mask image, 1 = defective (``fits`` extra)         positions (as a set), sensor
 ========  =====================================================  ==========================
 
 Formats are inferred from the file extension when not given: ``.json``, ``.bin``,
-``.xml``, ``.tif``/``.tiff`` (mask), ``.txt``/``.badpixels`` (dcraw). ``.csv`` is
+``.xml``, ``.tif``/``.tiff`` (mask), ``.fits``/``.fit``/``.fts`` (fits-mask),
+``.txt``/``.badpixels`` (dcraw). ``.csv`` is
 ambiguous: reading sniffs the header (``row,column,kind`` is ours, anything else is read
 as the vendor's ``Row, Column``); writing keeps the flavour of the list it came from
 (``like=``) and is otherwise the rich ``csv`` (``--to av-csv`` for the vendor tool).
@@ -146,6 +148,14 @@ FORMATS: dict[str, FormatInfo] = {
             frozenset({"positions", "sensor"}),
             frozenset({"width", "height"}),
         ),
+        FormatInfo(
+            "fits-mask",
+            "fits_mask",
+            (".fits", ".fit", ".fts"),
+            "FITS mask image, 1 = defective (needs the fits extra)",
+            frozenset({"positions", "sensor"}),
+            frozenset({"width", "height"}),
+        ),
     )
 }
 
@@ -184,6 +194,8 @@ def _sniff_content(path: Path) -> str | None:
         return "bin"
     if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
         return "mask"
+    if head.startswith(b"SIMPLE  ="):
+        return "fits-mask"
     if stripped.startswith(b"<"):
         return "arri-xml"
     if stripped.startswith((b"{", b"[")):

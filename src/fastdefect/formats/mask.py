@@ -38,6 +38,21 @@ def read(
     path = Path(path)
     _check_suffix(path)
     image, _stack = read_image(path)
+    return list_from_mask(image, NAME, path, source=source, on_warning=on_warning)
+
+
+def list_from_mask(
+    image: np.ndarray,
+    name: str,
+    path: Path,
+    *,
+    source: str | None = None,
+    on_warning: WarningCallback | None = None,
+) -> ListFile:
+    """The nonzero pixels of a mask image as a :class:`ListFile` of format ``name``.
+
+    Warns when more than half the pixels are set (an image given instead of a mask?).
+    """
     defects = DefectList.from_mask(image, source=source or path.name)
     height, width = image.shape
     if len(defects) > SUSPICIOUS_FRACTION * image.size:
@@ -46,7 +61,7 @@ def read(
             "mask (nonzero = defective) and not an image?",
             on_warning,
         )
-    return ListFile(defects, NAME, path, width=width, height=height)
+    return ListFile(defects, name, path, width=width, height=height)
 
 
 def write(
