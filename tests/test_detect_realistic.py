@@ -109,3 +109,13 @@ def test_noise_model_matches_the_simulator(realistic):
 
 def test_no_kind_contradicts_its_evidence(realistic):
     assert kind_contradictions(realistic.result.defects) == []
+
+
+def test_telegraph_pixels_carry_levels_and_switches(realistic):
+    found = realistic.result.defects
+    noisy = found.take(found.kinds == "noisy")
+    assert len(noisy) >= 5
+    levels = noisy.evidence["rts_levels"]
+    assert np.all(levels >= 2) and np.all(noisy.evidence["rts_switches"] >= 1)
+    assert np.any(levels >= 3)  # the preset gives half of them a second process
+    assert np.all(noisy.evidence["rts_amplitude"] > 0.2 * realistic.config.threshold_dn)

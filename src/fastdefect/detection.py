@@ -52,6 +52,7 @@ from .noise import (
 )
 from .sensor import parse_cfa
 from .stats import StackStats, find_outlier_frames, stack_stats
+from .telegraph import TelegraphEvidence, frame_histories, telegraph_evidence
 
 __all__ = [
     "DetectionAnalysis",
@@ -194,6 +195,10 @@ class DetectionConfig:
         Shortest partial line reported (a column or row stretch deviating from its
         neighbours by more than the line threshold, :func:`line_segments`), in sensor
         pixels. Default 32.
+    telegraph : bool
+        Read the noisy pixels' frame histories once more for random-telegraph evidence
+        (``rts_levels``, ``rts_amplitude``, ``rts_switches``); costs one more pass over
+        the stacks judged for noise when they hold noisy pixels. Default True.
     """
 
     pixel_threshold: Threshold = Threshold(102, "lsb10")
@@ -203,6 +208,7 @@ class DetectionConfig:
     vote: float = 0.0
     cfa: str | None = None
     segment_length: int = 32
+    telegraph: bool = True
 
     def __post_init__(self) -> None:
         for name in ("pixel_threshold", "line_threshold", "stuck_tolerance"):
@@ -682,6 +688,9 @@ class StackAnalysis:
         model predicts for them (empty for stacks not judged for noise).
     noise_ratio : ndarray of float64
         Temporal std over predicted std at ``noisy_index``.
+    telegraph : TelegraphEvidence or None
+        Levels, amplitude and switches of the noisy pixels' frame histories
+        (:mod:`fastdefect.telegraph`), when ``DetectionConfig.telegraph`` is on.
     """
 
     stats: StackStats
@@ -700,6 +709,7 @@ class StackAnalysis:
     segments: tuple[LineSegment, ...] = ()
     noisy_index: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     noise_ratio: np.ndarray = field(default_factory=lambda: np.empty(0, np.float64))
+    telegraph: TelegraphEvidence | None = None
 
     def threshold_dn(self, threshold: Threshold) -> float:
         """``threshold`` in DN for this stack (sigmas are this stack's)."""
@@ -819,6 +829,16 @@ def _pixel_offsets(group: list[StackAnalysis]):
         return slope[1]
 
     return offsets
+
+
+def _with_telegraph(analysis: StackAnalysis, stack: FrameStack) -> StackAnalysis:
+    """Second, cheap look at the noisy pixels: their frame histories, levels, switches."""
+    index = analysis.noisy_index
+    if index.size == 0:
+        return analysis
+    histories = frame_histories(stack, index)
+    noise = analysis.stats.std.ravel()[index] / np.maximum(analysis.noise_ratio, 1e-12)
+    return replace(analysis, telegraph=telegraph_evidence(histories, noise, index))
 
 
 def _noisy_pixels(
@@ -1094,6 +1114,11 @@ def analyse(
     noise_role = "dark" if analyses["dark"] else "bright"
     offsets = _pixel_offsets(analyses["dark"])
     analyses[noise_role] = [_noisy_pixels(a, noise, config, offsets) for a in analyses[noise_role]]
+    if config.telegraph:
+        analyses[noise_role] = [
+            _with_telegraph(a, stack)
+            for a, stack in zip(analyses[noise_role], roles[noise_role], strict=True)
+        ]
 
     depth = all_stacks[0][1].bit_depth
     reports = [a.report for group in analyses.values() for a in group]
@@ -1440,14 +1465,21 @@ def _evidence(
     index = rows * width + columns
     noisy_count = np.zeros(rows.size, np.int64)
     ratio = np.full(rows.size, np.nan)
+    telegraph = {name: np.full(rows.size, np.nan) for name in ("levels", "amplitude", "switches")}
     for a in noise_group:
         position = np.minimum(np.searchsorted(a.noisy_index, index), max(a.noisy_index.size - 1, 0))
         hit = a.noisy_index[position] == index if a.noisy_index.size else np.zeros(index.size, bool)
         noisy_count += hit
         ratio[hit] = np.fmax(ratio[hit], a.noise_ratio[position[hit]])
+        if a.telegraph is not None:
+            first = hit & np.isnan(telegraph["levels"])  # the first stack's history wins
+            for name, target in telegraph.items():
+                target[first] = getattr(a.telegraph, name)[position[first]]
     flags["noisy"] = _enough(noisy_count, len(noise_group), config.vote)
     if noisy_count.any():
         values["noise_ratio"] = ratio
+        if not np.isnan(telegraph["levels"]).all():
+            values.update({f"rts_{name}": value for name, value in telegraph.items()})
     fit = _exposure_fit(analyses["dark"], dark_deviations)
     if fit is not None:
         offset, slope, longest = fit
