@@ -61,6 +61,8 @@ def realistic(request):
         source=np.asarray(table["source"]),
         ambiguous=ambiguous,
         silent=silent,
+        darks=darks,
+        exposures=[c.dark_exposure_us for c in configs],
     )
 
 
@@ -119,3 +121,40 @@ def test_telegraph_pixels_carry_levels_and_switches(realistic):
     assert np.all(levels >= 2) and np.all(noisy.evidence["rts_switches"] >= 1)
     assert np.any(levels >= 3)  # the preset gives half of them a second process
     assert np.all(noisy.evidence["rts_amplitude"] > 0.2 * realistic.config.threshold_dn)
+
+
+def test_dark_only_with_several_exposures_measures_k_from_the_dark_current(realistic):
+    """No bright stack: the dark current's shot noise across the exposures gives K."""
+    result = detect(
+        dark=realistic.darks,
+        bit_depth=12,
+        cfa=realistic.config.cfa,
+        dark_exposures=realistic.exposures,
+    )
+    config = realistic.config
+    assert result.noise.method == "dark_exposures"
+    assert result.noise.conversion_gain == pytest.approx(config.gain, rel=0.05)
+    found, truth = result.defects, realistic.truth
+    known = np.isin(found.linear_index, truth.linear_index)
+    known |= np.isin(found.linear_index, realistic.ambiguous.linear_index)
+    spurious = [
+        (r, c, k)
+        for r, c, k, ok in zip(found.rows, found.columns, found.kinds, known, strict=True)
+        if not ok
+    ]
+    assert spurious == []
+    noisy = truth.take(truth.kinds == "noisy")
+    noisy = noisy.take(~np.isin(noisy.linear_index, realistic.silent.linear_index))
+    assert np.isin(noisy.linear_index, found.linear_index).all()
+
+
+def test_one_dark_stack_judges_noise_against_the_neighbourhood(realistic):
+    """One dark exposure, no K: the local noise map; the amp-glow corner stays clean."""
+    config = realistic.config
+    result = detect(dark=realistic.darks[-1], bit_depth=12, cfa=config.cfa)
+    assert result.noise.method == "local" and result.noise.conversion_gain is None
+    found = result.defects
+    glow = config.amp_glow_radius * config.width
+    corner = np.hypot(found.rows, config.width - 1 - found.columns) < 3 * glow
+    spurious = corner & ~np.isin(found.linear_index, realistic.truth.linear_index)
+    assert not spurious.any(), found.kinds[spurious]

@@ -181,51 +181,45 @@ def estimate_noise_model(points: Sequence[TransferPoint]) -> NoiseModel | None:
 
     K is the least-squares slope of variance against mean over the dark and bright
     points. It is only measured when the bright points sit clearly above the dark ones
-    (by more than 10 times the dark variance, in DN); otherwise the method is ``"local"``.
+    (by more than 10 times the dark variance, in DN), or, without a bright stack, from
+    two or more dark exposures whose variances differ by more than 20 % (the dark
+    current's shot noise; method ``"dark_exposures"``); otherwise the method is
+    ``"local"``.
     """
     dark = [p for p in points if p.role == "dark"]
     bright = [p for p in points if p.role == "bright"]
     if not dark and not bright:
         return None
-    reference = dark or bright
-    lowest = min(reference, key=lambda p: p.mean)
-    if not dark or not bright:
-        return NoiseModel(
-            conversion_gain=None,
-            read_noise_dn=math.sqrt(max(lowest.variance - QUANTISATION_VARIANCE, 0.0)),
-            black_level=lowest.mean,
-            method="local",
-            points=tuple(points),
-        )
+    lowest = min(dark or bright, key=lambda p: p.mean)
+    local = NoiseModel(
+        conversion_gain=None,
+        read_noise_dn=math.sqrt(max(lowest.variance - QUANTISATION_VARIANCE, 0.0)),
+        black_level=lowest.mean,
+        method="local",
+        points=tuple(points),
+    )
+    exposures = {p.exposure_us for p in dark}
+    several_darks = len(exposures) >= 2 and None not in exposures
     fit = dark + bright
     mean = np.array([p.mean for p in fit])
     variance = np.array([p.variance for p in fit])
-    if mean.max() - mean.min() < 10 * max(lowest.variance, 1.0):
-        return NoiseModel(
-            None,
-            math.sqrt(max(lowest.variance - QUANTISATION_VARIANCE, 0.0)),
-            lowest.mean,
-            "local",
-            tuple(points),
-        )
+    if bright:
+        usable = bool(dark) and mean.max() - mean.min() >= 10 * max(lowest.variance, 1.0)
+    else:  # dark only: the dark current's shot noise must show across the exposures
+        usable = several_darks and variance.max() - variance.min() > 0.2 * variance.min()
+    if not usable:
+        return local
     slope = float(np.polyfit(mean, variance, 1)[0])
     if not slope > 0:
-        return NoiseModel(
-            None,
-            math.sqrt(max(lowest.variance - QUANTISATION_VARIANCE, 0.0)),
-            lowest.mean,
-            "local",
-            tuple(points),
-        )
-    exposures = {p.exposure_us for p in dark}
-    if len(exposures) >= 2 and None not in exposures:
+        return local
+    if several_darks:
         # Black level and read noise: the dark level and the dark variance, each
         # extrapolated to zero exposure (least-squares lines against exposure).
         seconds = np.array([p.exposure_us for p in dark]) * 1e-6
         black = float(np.polyfit(seconds, [p.mean for p in dark], 1)[1])
         at_zero = float(np.polyfit(seconds, [p.variance for p in dark], 1)[1])
         read_variance = at_zero - QUANTISATION_VARIANCE
-        method = "photon_transfer"
+        method = "photon_transfer" if bright else "dark_exposures"
     else:
         black = lowest.mean
         read_variance = lowest.variance - QUANTISATION_VARIANCE
