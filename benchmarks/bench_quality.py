@@ -23,7 +23,7 @@ import numpy as np
 
 from fastdefect.defects import DefectList
 from fastdefect.detection import detect
-from fastdefect.scoring import load_truth, score
+from fastdefect.scoring import ambiguous, load_truth, score
 from fastdefect.simulate import bright_frames, build_sensor, dark_frames, realistic_preset
 
 from _harness import report
@@ -52,8 +52,7 @@ def one(width: int, height: int, cfa: str | None, frames: int, seed: int) -> dic
     silent = noisy.take(np.ptp(realised, axis=0) < 0.2 * config.threshold_dn)
     ignore = DefectList.concatenate(
         [
-            truth.take(truth.evidence["ambiguous"] == 1),
-            warm.take(warm.evidence["ambiguous"] == 1),
+            ambiguous(truth, warm),
             silent,
         ]
     )

@@ -22,7 +22,7 @@ import pytest
 
 from fastdefect.defects import DefectList
 from fastdefect.detection import detect
-from fastdefect.scoring import load_truth, score
+from fastdefect.scoring import ambiguous, load_truth, score
 from fastdefect.simulate import bright_frames, build_sensor, dark_frames, realistic_preset
 
 from reference import kind_contradictions
@@ -47,10 +47,9 @@ def realistic(request):
     noisy = truth.take(truth.kinds == "noisy")
     realised = darks[-1][:, noisy.rows, noisy.columns].astype(np.int64)
     silent = noisy.take(np.ptp(realised, axis=0) < 0.2 * configs[-1].threshold_dn)
-    ambiguous = DefectList.concatenate(
+    ignore = DefectList.concatenate(
         [
-            truth.take(truth.evidence["ambiguous"] == 1),
-            warm.take(warm.evidence["ambiguous"] == 1),
+            ambiguous(truth, warm),
             silent,
         ]
     )
@@ -59,7 +58,7 @@ def realistic(request):
         result=result,
         truth=truth,
         source=np.asarray(table["source"]),
-        ambiguous=ambiguous,
+        ambiguous=ignore,
         silent=silent,
         darks=darks,
         exposures=[c.dark_exposure_us for c in configs],
