@@ -43,3 +43,20 @@ def test_offset_and_slope_tell_partially_stuck_from_hot():
     assert evidence["partially_stuck"][stuck] == 1
     assert evidence["partially_stuck"][both] == 1
     assert evidence["dark_offset_deviation"][both] == pytest.approx(150, abs=3)
+
+
+def test_analyse_leaves_its_inputs_alone():
+    """The exposures given go into the analysis, not into the caller's stacks."""
+    from fastdefect.detection import StackAnalysis, analyse
+    from fastdefect.frames import FrameStack
+
+    stacks = [FrameStack.from_array(s, bit_depth=10) for s in dark_series()]
+    before = [dict(s.metadata) for s in stacks]
+    analysis = analyse(dark=stacks, dark_exposures=EXPOSURES_US)
+    assert [dict(s.metadata) for s in stacks] == before
+    reports = analysis.stacks
+    assert [r.exposure_us for r in reports] == [float(e) for e in EXPOSURES_US]
+    first = analysis.analyses["dark"][0]
+    assert isinstance(first, StackAnalysis)
+    with pytest.raises(AttributeError):
+        first.noisy_index = None  # frozen

@@ -33,8 +33,16 @@ Per pixel and frame, in electrons (e-) and digital numbers (DN) at ``bit_depth``
   exactly from ``numpy.random.Generator.poisson``. This keeps 5120 x 5120 frames at well
   under a second each.
 * Noisy pixels carry random telegraph noise: each frame they sit in the high state with
-  probability ``p``, adding ``amplitude`` DN. Stuck pixels output a constant value in
+  probability ``p``, adding ``amplitude`` DN; with ``multi_level_fraction`` some carry a
+  second, independent process (3-4 levels). Stuck pixels output a constant value in
   every dark and bright frame.
+* Amp glow (``amp_glow_e_s``): extra dark current falling off exponentially from the
+  top-right corner; it scales with the exposure like all dark current, so the corner is
+  brighter and noisier (shot noise) without any defect in it.
+* Partial lines (``n_partial_columns``, ``n_partial_rows``): an offset over a stretch of
+  a column (row) only.
+
+:func:`realistic_preset` puts this together: a 12-bit sensor at three dark exposures.
 
 Randomness comes from one ``numpy.random.SeedSequence(seed)``: the defect layout and the
 fixed-pattern maps from its own child streams, each frame row band from a child keyed by
@@ -94,8 +102,14 @@ injected stuck high, injected stuck low, ``dark_deviation > threshold`` (hot),
 injected telegraph noise (noisy), ``|column line_deviation| > line threshold`` (column),
 the same for its row (row). The rest goes to ``warm.csv``: warm pixels, faint lines, and
 injected defects that the operating point left below their threshold; there ``kind`` is
-the kind the anomaly would take past its threshold and ``source`` says what it is. Both
-files are fastdefect rich defect-list CSVs; see :data:`TRUTH_COLUMNS` for the evidence.
+the kind the anomaly would take past its threshold and ``source`` says what it is.
+Pixels of a partial line are ``column`` (``row``) when the stretch is at least 32 pixels
+long and its median deviation from the neighbouring lines (the segment rule of
+:func:`fastdefect.detection.line_segments`, on the noise-free dark mean) passes the line
+threshold. Every row carries ``ambiguous`` = 1 when one of its deviations is within 5
+noise sigmas of its threshold (too close to call; :func:`fastdefect.scoring.ambiguous`
+lists them for scoring). Both files are fastdefect rich defect-list CSVs; see
+:data:`TRUTH_COLUMNS` for the evidence.
 """
 
 from __future__ import annotations
