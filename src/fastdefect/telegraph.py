@@ -44,7 +44,8 @@ def frame_histories(stack: FrameStack, index: np.ndarray) -> np.ndarray:
     """
     index = np.asarray(index, np.int64)
     out = np.empty((stack.n_frames, index.size), np.float32)
-    for number, frame in enumerate(stack.frames()):
+    # The range was checked on the first pass; this one only gathers.
+    for number, frame in enumerate(stack.frames(check_range=False)):
         out[number] = frame.reshape(-1)[index]
     return out
 
