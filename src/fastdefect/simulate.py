@@ -1276,15 +1276,17 @@ def realistic_preset(
     seed: int = 1,
     frames: int = 16,
     exposures_us: Sequence[float] = (100_000.0, 400_000.0, 1_600_000.0),
+    bit_depth: int = 12,
 ) -> list[SimulationConfig]:
     """A sensor that behaves like a real 12-bit CMOS one, at several dark exposures.
 
     One configuration per dark exposure, identical but for the exposure and the frame
     noise stream: the same defects at the same pixels, with hot pixels designed at the
-    longest exposure (so they grow with exposure and some pass only there). 12-bit,
-    6 e- read noise, dark current 10 e-/s at 25 °C doubling every 6.5 °C (40 °C), an amp
-    glow of 1500 e-/s in the top-right corner, partial columns and rows, and half of the
-    telegraph pixels with 3-4 levels. The bright stack is the last configuration's.
+    longest exposure (so they grow with exposure and some pass only there). 12-bit
+    (``bit_depth``), 6 e- read noise, dark current 10 e-/s at 25 °C doubling every
+    6.5 °C (40 °C), an amp glow of 1500 e-/s in the top-right corner, partial columns
+    and rows, and half of the telegraph pixels with 3-4 levels. The bright stack is the
+    last configuration's.
 
     Returns
     -------
@@ -1298,7 +1300,7 @@ def realistic_preset(
     common = {
         "width": width,
         "height": height,
-        "bit_depth": 12,
+        "bit_depth": bit_depth,
         "cfa": cfa,
         "frames": frames,
         "seed": seed,
