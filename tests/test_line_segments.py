@@ -90,3 +90,19 @@ def test_block_sums_kernel_equals_numpy(shape, block, step):
     )
     assert np.array_equal(columns, expected_columns)
     assert np.array_equal(rows, expected_rows)
+
+
+def test_faint_full_lines_in_sigmas_only_when_asked():
+    """A column 0.3 x the line threshold high: below the datasheet rule, far above the
+    noise of a 300-pixel column mean; found with line_sigma, never by default."""
+    rng = np.random.default_rng(7)
+    frames = np.clip(np.rint(256 + rng.normal(0, 8, (4, 300, 200))), 0, 4095).astype(np.uint16)
+    frames[:, :, 120] += 58  # 0.3 x 192 DN
+    default = detect(dark=frames, bit_depth=12)
+    assert "column" not in default.counts()
+    faint = detect(dark=frames, bit_depth=12, config=DetectionConfig(line_sigma=8))
+    line = faint.defects.take(faint.defects.kinds == "column")
+    assert set(line.columns.tolist()) == {120} and len(line) == 300
+    assert "row" not in faint.counts()  # no chance line in a clean 200 x 300 stack
+    with pytest.raises(InputError, match="line sigma"):
+        DetectionConfig(line_sigma=0)

@@ -201,6 +201,11 @@ class DetectionConfig:
         Read the noisy pixels' frame histories once more for random-telegraph evidence
         (``rts_levels``, ``rts_amplitude``, ``rts_switches``); costs one more pass over
         the stacks judged for noise when they hold noisy pixels. Default True.
+    line_sigma : float, optional
+        Also report faint full lines: a column (row) whose mean deviation from its ±5
+        neighbours exceeds this many sigmas of a line mean's noise, ``deviation_sigma *
+        1.07 / sqrt(pixels in the line)`` (the √N scaling of ccdmask), even below the
+        datasheets' line threshold. Default None (off: the datasheet rule only).
     """
 
     pixel_threshold: Threshold = Threshold(102, "lsb10")
@@ -211,6 +216,7 @@ class DetectionConfig:
     cfa: str | None = None
     segment_length: int = 32
     telegraph: bool = True
+    line_sigma: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("pixel_threshold", "line_threshold", "stuck_tolerance"):
@@ -223,6 +229,10 @@ class DetectionConfig:
             isinstance(self.segment_length, int) and self.segment_length >= 2
         ):
             raise InputError(f"segment length must be an integer >= 2, got {self.segment_length!r}")
+        if self.line_sigma is not None and not (
+            isinstance(self.line_sigma, int | float) and self.line_sigma > 0
+        ):
+            raise InputError(f"line sigma must be a positive number, got {self.line_sigma!r}")
         if not 0 <= self.vote <= 1:
             raise InputError(f"vote must be a fraction between 0 and 1, got {self.vote}")
         object.__setattr__(self, "cfa", parse_cfa(self.cfa))
@@ -775,8 +785,17 @@ def _analyse_stack(
     rows, columns, deviation = deviation_outliers(total, analysed, cfa=config.cfa, n_frames=n)
     column_dev, row_dev = line_deviations(total, n_frames=n, cfa=config.cfa)
     line_limit = config.line_threshold.to_dn(stats.bit_depth, sigma)
-    bad_columns = np.flatnonzero(np.abs(column_dev) > line_limit)
-    bad_rows = np.flatnonzero(np.abs(row_dev) > line_limit)
+    column_limit = row_limit = line_limit
+    if config.line_sigma is not None:
+        # Faint full lines: a line mean averages its pixels, so its noise is the pixel
+        # deviation's over sqrt(pixels), times ~1.07 for the median of 11 neighbours.
+        step = 1 if config.cfa is None else 2
+        height, width = total.shape
+        for_line = config.line_sigma * 1.07 * sigma
+        column_limit = min(line_limit, for_line / math.sqrt(max(height // step, 1)))
+        row_limit = min(line_limit, for_line / math.sqrt(max(width // step, 1)))
+    bad_columns = np.flatnonzero(np.abs(column_dev) > column_limit)
+    bad_rows = np.flatnonzero(np.abs(row_dev) > row_limit)
     segments = tuple(
         s
         for s in line_segments(
