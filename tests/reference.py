@@ -59,3 +59,30 @@ def stack_stats_reference(frames):
     stack = np.asarray(frames).astype(np.int64)
     std = stack.std(axis=0, ddof=1) if len(stack) > 1 else np.zeros(stack.shape[1:])
     return stack.sum(axis=0), std, stack.min(axis=0), stack.max(axis=0), stack.mean(axis=(1, 2))
+
+
+def kind_contradictions(defects):
+    """Entries whose kind disagrees with the sign of their deviations (plain rules).
+
+    ``hot`` needs a positive dark deviation, ``stuck_high`` a positive one anywhere,
+    ``bright`` a positive bright (saturated) one, ``dark`` a negative one anywhere,
+    ``stuck_low`` a negative bright (saturated) one. Returns ``(row, column, kind)``.
+    """
+    evidence = defects.evidence
+    nan = np.full(len(defects), np.nan)
+    dark = evidence.get("dark_deviation", nan)
+    bright = evidence.get("bright_deviation", nan)
+    saturated = evidence.get("saturated_deviation", nan)
+    bad = []
+    for i, kind in enumerate(defects.kinds.tolist()):
+        light = [bright[i], saturated[i]]
+        ok = {
+            "hot": dark[i] > 0,
+            "stuck_high": any(v > 0 for v in (dark[i], *light)),
+            "stuck_low": any(v < 0 for v in light),
+            "dark": any(v < 0 for v in (dark[i], *light)),
+            "bright": any(v > 0 for v in light),
+        }.get(kind, True)
+        if not ok:
+            bad.append((int(defects.rows[i]), int(defects.columns[i]), kind))
+    return bad

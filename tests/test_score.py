@@ -9,7 +9,7 @@ import pytest
 
 from fastdefect.defects import DefectList
 from fastdefect.errors import InputError
-from fastdefect.scoring import load_truth, score
+from fastdefect.scoring import ambiguous, load_truth, score
 from fastdefect.simulate import SimulationConfig, read_truth, simulate_to_directory
 
 
@@ -68,3 +68,16 @@ def test_load_truth_from_every_form(tmp_path):
     assert load_truth(listed).positions().tolist() == [[3, 4]]
     with pytest.raises(InputError, match="no such truth file"):
         load_truth(tmp_path / "missing.csv")
+
+
+def test_ambiguous_pixels_of_simulator_truth_are_left_out():
+    truth = DefectList(
+        [1, 2, 3], [1, 2, 3], kinds="hot", source="truth", evidence={"ambiguous": [0, 1, 0]}
+    )
+    plain = DefectList([5], [5], kinds="hot", source="truth")
+    marked = ambiguous(truth, plain)
+    assert marked.rows.tolist() == [2] and marked.columns.tolist() == [2]
+    found = DefectList([1, 2], [1, 2], kinds="hot")
+    result = score(found, truth, ignore=marked)
+    assert result.overall.truth == 2 and result.overall.false_negative == 1
+    assert len(ambiguous(plain)) == 0

@@ -21,6 +21,7 @@ frames. Everything works on the exact integer sums of the stacks: nothing is rou
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -36,24 +37,40 @@ from .defects import KINDS, DefectList
 from .errors import InputError
 from .frames import FrameStack, ProgressCallback
 from .kernels.detect import find_candidates, neighbour_deviation
+from .kernels.lines import block_sums
 from .kernels.neighbour import (
     border_neighbour_deviation,
     deviation_beyond,
     interior_neighbour_deviation,
 )
 from .masters import MasterFrame, master_warnings, open_stack_or_master
+from .noise import (
+    QUANTISATION_VARIANCE,
+    NoiseModel,
+    chi2_median_ratio,
+    chi2_upper_ratio,
+    estimate_noise_model,
+    local_variance,
+    transfer_points,
+)
 from .sensor import parse_cfa
 from .stats import StackStats, find_outlier_frames, stack_stats
+from .telegraph import TelegraphEvidence, frame_histories, telegraph_evidence
 
 __all__ = [
     "DetectionAnalysis",
     "DetectionConfig",
     "DetectionResult",
+    "LineSegment",
+    "StackAnalysis",
+    "StackReport",
     "Threshold",
+    "analyse",
     "detect",
     "deviation_image",
     "deviation_outliers",
     "line_deviations",
+    "line_segments",
     "local_deviation",
 ]
 
@@ -168,14 +185,28 @@ class DetectionConfig:
     stuck_tolerance : Threshold or str
         How close to full scale (to zero) a stuck high (low) pixel sits. Default 5 %.
     noise_factor : float
-        A pixel is noisy when its temporal standard deviation in the dark exceeds this
-        many times the sensor's typical one (and the statistical limit for the frame
-        count, see :func:`_noise_limit`). Default 3.
+        A pixel is noisy when its temporal standard deviation exceeds this many times
+        the one its own mean predicts (the photon-transfer model of
+        :mod:`fastdefect.noise`, or its neighbours' without a bright stack) and the
+        chi-square limit for the frame count. Default 3.
     vote : float
         With several dark (bright) stacks, the fraction of them that must flag a pixel.
         Default 0: one is enough, since hot pixels may show only at long exposures.
     cfa : str or None
         Bayer pattern: detect per colour plane.
+    segment_length : int
+        Shortest partial line reported (a column or row stretch deviating from its
+        neighbours by more than the line threshold, :func:`line_segments`), in sensor
+        pixels. Default 32.
+    telegraph : bool
+        Read the noisy pixels' frame histories once more for random-telegraph evidence
+        (``rts_levels``, ``rts_amplitude``, ``rts_switches``); costs one more pass over
+        the stacks judged for noise when they hold noisy pixels. Default True.
+    line_sigma : float, optional
+        Also report faint full lines: a column (row) whose mean deviation from its ±5
+        neighbours exceeds this many sigmas of a line mean's noise, ``deviation_sigma *
+        1.07 / sqrt(pixels in the line)`` (the √N scaling of ccdmask), even below the
+        datasheets' line threshold. Default None (off: the datasheet rule only).
     """
 
     pixel_threshold: Threshold = Threshold(102, "lsb10")
@@ -184,6 +215,9 @@ class DetectionConfig:
     noise_factor: float = 3.0
     vote: float = 0.0
     cfa: str | None = None
+    segment_length: int = 32
+    telegraph: bool = True
+    line_sigma: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("pixel_threshold", "line_threshold", "stuck_tolerance"):
@@ -192,6 +226,14 @@ class DetectionConfig:
             raise InputError("the stuck tolerance cannot be given in sigmas")
         if not self.noise_factor > 1:
             raise InputError(f"noise factor must be above 1, got {self.noise_factor}")
+        if isinstance(self.segment_length, bool) or not (
+            isinstance(self.segment_length, int) and self.segment_length >= 2
+        ):
+            raise InputError(f"segment length must be an integer >= 2, got {self.segment_length!r}")
+        if self.line_sigma is not None and not (
+            isinstance(self.line_sigma, int | float) and self.line_sigma > 0
+        ):
+            raise InputError(f"line sigma must be a positive number, got {self.line_sigma!r}")
         if not 0 <= self.vote <= 1:
             raise InputError(f"vote must be a fraction between 0 and 1, got {self.vote}")
         object.__setattr__(self, "cfa", parse_cfa(self.cfa))
@@ -428,6 +470,196 @@ def line_deviations(
     return columns, rows
 
 
+@dataclass(frozen=True)
+class LineSegment:
+    """A stretch of a column (row) whose level departs from its neighbouring lines.
+
+    ``start`` and ``end`` are the first and last sensor row (column) of the stretch,
+    inclusive; on a Bayer sensor the segment holds the pixels of one colour plane
+    between them (every second one). ``deviation`` is the median over the stretch of the
+    line's per-pixel deviation from its ±5 same-colour neighbour lines, DN.
+    """
+
+    axis: str  # "column" or "row"
+    index: int  # sensor column (row)
+    start: int
+    end: int
+    deviation: float
+
+    @property
+    def length(self) -> int:
+        """Sensor rows (columns) covered, ``end - start + 1``."""
+        return self.end - self.start + 1
+
+
+def _neighbour_line_deviation(lines: np.ndarray, index: int, radius: int) -> np.ndarray:
+    """``lines[:, index] - median(lines[:, index - radius : index + radius + 1])`` per row.
+
+    The window is clipped at the plane's edges (fewer neighbours), as the full-line rule.
+    """
+    low, high = max(0, index - radius), min(lines.shape[1], index + radius + 1)
+    return lines[:, index] - np.median(lines[:, low:high], axis=1)
+
+
+def _block_candidates(blocks: np.ndarray, limit: float, radius: int) -> np.ndarray:
+    """Where ``|block - median(its ±radius neighbours in the row, itself included)| > limit``.
+
+    Exact, without a median per block: the median of ``m`` values exceeds ``x`` only when
+    at least ``ceil(m / 2)`` of them do (likewise below), so a block can only pass when
+    that many neighbours differ from it by more than ``limit`` in one direction; the
+    median is then computed for those few. Returns a boolean array like ``blocks``.
+    """
+    width = blocks.shape[1]
+    above = np.zeros(blocks.shape, np.int16)
+    below = np.zeros(blocks.shape, np.int16)
+    for offset in range(1, min(radius, width - 1) + 1):
+        diff = blocks[:, offset:] - blocks[:, :-offset]  # right neighbour minus block
+        above[:, :-offset] += diff > limit
+        below[:, :-offset] += diff < -limit
+        above[:, offset:] += diff < -limit  # left neighbour minus block = -diff
+        below[:, offset:] += diff > limit
+    columns = np.arange(width)
+    size = np.minimum(width, columns + radius + 1) - np.maximum(0, columns - radius)
+    need = (size + 1) // 2
+    rows, cols = np.nonzero((above >= need) | (below >= need))
+    found = np.zeros(blocks.shape, bool)
+    for row, column in zip(rows.tolist(), cols.tolist(), strict=True):
+        low, high = max(0, column - radius), min(width, column + radius + 1)
+        deviation = blocks[row, column] - np.median(blocks[row, low:high])
+        found[row, column] = abs(deviation) > limit
+    return found
+
+
+def _plane_segments(
+    lines: np.ndarray,
+    blocks: np.ndarray,
+    limit: float,
+    min_length: int,
+    radius: int,
+    n_frames: int,
+) -> list[tuple[int, int, int, float]]:
+    """Column segments of one plane (in plane coordinates): ``(column, start, end, dev)``.
+
+    ``lines`` is the plane (sums of ``n_frames`` frames; its columns are the lines),
+    ``blocks`` its column means over blocks of ``b = max(1, min_length // 2)`` rows.
+
+    1. A block is a candidate when its mean departs from the median of its ±radius
+       neighbour columns' block means by more than ``limit`` (a segment of
+       ``min_length`` rows covers at least one whole block, so none is missed).
+    2. Each candidate is checked with the per-row deviation from the neighbour columns:
+       the median over the block must pass too (one hot pixel cannot make a segment).
+    3. A run of confirmed blocks of one sign has its ends moved, row by row within a
+       block of each end, to where ``sum(sign * deviation - limit / 2)`` over the
+       stretch is largest (a CUSUM change point), and is kept when at least
+       ``min_length`` rows long.
+    """
+    height, width = lines.shape
+    block = max(1, min_length // 2)
+    n_blocks = blocks.shape[0]
+    if n_blocks == 0 or width < 2:
+        return []
+    candidate_blocks, candidate_columns = np.nonzero(_block_candidates(blocks, limit, radius))
+    segments = []
+    for column in np.unique(candidate_columns):
+        per_row = _neighbour_line_deviation(lines, int(column), radius) / float(n_frames)
+        confirmed = {}
+        for k in candidate_blocks[candidate_columns == column].tolist():
+            value = float(np.median(per_row[k * block : (k + 1) * block]))
+            if abs(value) > limit:
+                confirmed[k] = 1 if value > 0 else -1
+        k = 0
+        ordered = sorted(confirmed)
+        while k < len(ordered):
+            first = last = ordered[k]
+            sign = confirmed[first]
+            while (
+                k + 1 < len(ordered)
+                and ordered[k + 1] == last + 1
+                and confirmed[ordered[k + 1]] == sign
+            ):
+                k += 1
+                last = ordered[k]
+            k += 1
+            start, end = first * block, (last + 1) * block - 1
+            excess = sign * per_row - limit / 2
+            # Change points: the first (last) row within a block of the run's first (last)
+            # block boundary that maximises the summed excess inside the stretch.
+            low = max(0, start - block)
+            tail = excess[low : start + block][::-1].cumsum()[::-1]  # sum from p to block end
+            start = low + int(np.argmax(tail))
+            high = end + 1 + block if last + 1 < n_blocks else height
+            head = excess[end + 1 - block : high].cumsum()
+            end = end + 1 - block + int(np.argmax(head))
+            if end - start + 1 >= min_length:
+                segments.append(
+                    (int(column), start, end, float(np.median(per_row[start : end + 1])))
+                )
+    return segments
+
+
+def line_segments(
+    image: np.ndarray,
+    limit: float,
+    *,
+    n_frames: int = 1,
+    cfa: str | None = None,
+    min_length: int = 32,
+    radius: int = LINE_RADIUS,
+) -> list[LineSegment]:
+    """Column and row stretches of at least ``min_length`` pixels that deviate by ``limit``.
+
+    A partial line defect (a column bad over only part of its height) hides in the
+    datasheets' full-line rule, which averages over the whole column. Here a column is
+    compared with its ±``radius`` same-colour neighbour columns over the same rows: a
+    stretch of at least ``min_length`` sensor rows whose median deviation from them is
+    beyond ``limit`` (DN of one frame) is a segment; rows likewise. See
+    :func:`_plane_segments` for the steps and ``docs/detection.md`` for a worked example.
+
+    Parameters
+    ----------
+    image : 2-D unsigned integer array
+        A frame or the per-pixel sum of ``n_frames`` frames.
+    limit : float
+        The line threshold in DN.
+    cfa : str, optional
+        Bayer pattern: each colour plane separately (``min_length`` stays in sensor pixels).
+
+    Returns
+    -------
+    list of LineSegment
+        Sorted by axis (columns first), index and start.
+    """
+    image = _check_image(image)
+    found = []
+    for r0, c0, step in _planes(image.shape, parse_cfa(cfa)):
+        plane = image[r0::step, c0::step]
+        length = max(2, math.ceil(min_length / step))
+        block = max(1, length // 2)
+        height, width = plane.shape
+        scale = 1.0 / (float(n_frames) * block)
+        # Block means from the exact integer sums, in one pass, without a float copy.
+        column_blocks = np.empty((height // block, width), np.uint64)
+        row_blocks = np.empty((height, width // block), np.uint64)
+        block_sums(plane, block, column_blocks, row_blocks)
+        for axis, lines, blocks, (along0, across0) in (
+            ("column", plane, column_blocks * scale, (r0, c0)),
+            ("row", plane.T, (row_blocks * scale).T, (c0, r0)),
+        ):
+            segments = _plane_segments(lines, blocks, limit, length, radius, n_frames)
+            for index, start, end, value in segments:
+                found.append(
+                    LineSegment(
+                        axis,
+                        across0 + index * step,
+                        along0 + start * step,
+                        along0 + end * step,
+                        value,
+                    )
+                )
+    found.sort(key=lambda s: (s.axis != "column", s.index, s.start))
+    return found
+
+
 # -- per-stack analysis -------------------------------------------------------------------
 
 
@@ -465,34 +697,59 @@ def _robust_sigma(values: np.ndarray) -> float:
     return 1.4826 * float(np.median(np.abs(values - np.median(values))))
 
 
-def _noise_limit(typical_std: float, n_frames: int, factor: float) -> float:
-    """Temporal std above which a pixel is noisy.
+@dataclass(frozen=True)
+class StackAnalysis:
+    """What :func:`analyse` keeps of one stack: enough to classify at any threshold.
 
-    The sample std of Gaussian noise over ``n`` frames follows ``sigma * chi(n - 1) /
-    sqrt(n - 1)``; its 1e-8 upper quantile (Wilson–Hilferty) keeps chance exceedances
-    below one per 100 megapixels, and ``factor`` times the typical std asks for noise
-    "far above the sensor's typical" however many frames there are.
+    Public and read-only: plots, reports and threshold sweeps read it; nothing changes
+    it after :func:`analyse` returns.
+
+    Attributes
+    ----------
+    stats : StackStats
+        The stack's per-pixel sums and temporal std (``minimum``/``maximum`` are not kept).
+    report : StackReport
+        Level, noise, threshold and counts for summaries.
+    flagged_rows, flagged_columns, flagged_deviation : ndarray
+        Every pixel whose local deviation (DN) is beyond ``analysed_threshold_dn``, sorted.
+    analysed_threshold_dn : float
+        The lowest pixel threshold this analysis supports.
+    sample_deviation, sample_mean, sample_std : ndarray
+        Exact deviation, mean and temporal std of 65,536 pixels drawn with a fixed seed
+        (for histograms, noise estimates and the photon-transfer points).
+    bad_columns, bad_rows : ndarray of int
+        Lines failing the datasheets' full-line rule.
+    column_deviation, row_deviation : ndarray
+        Every column's (row's) mean deviation from its ±5 neighbours, DN.
+    segments : tuple of LineSegment
+        Partial lines (:func:`line_segments`) on columns/rows not already bad in full.
+    noisy_index : ndarray of int64
+        Flat indices (sorted) of the pixels whose temporal noise exceeds what the noise
+        model predicts for them (empty for stacks not judged for noise).
+    noise_ratio : ndarray of float64
+        Temporal std over predicted std at ``noisy_index``.
+    telegraph : TelegraphEvidence or None
+        Levels, amplitude and switches of the noisy pixels' frame histories
+        (:mod:`fastdefect.telegraph`), when ``DetectionConfig.telegraph`` is on.
     """
-    k = n_frames - 1
-    z = 5.61  # standard normal 1e-8 upper quantile
-    chi2_quantile = k * (1 - 2 / (9 * k) + z * math.sqrt(2 / (9 * k))) ** 3
-    return typical_std * max(factor, math.sqrt(chi2_quantile / k))
 
-
-@dataclass
-class _StackAnalysis:
     stats: StackStats
     report: StackReport
-    flagged_rows: np.ndarray  # deviating at analysed_threshold_dn
+    flagged_rows: np.ndarray
     flagged_columns: np.ndarray
-    flagged_deviation: np.ndarray  # DN
+    flagged_deviation: np.ndarray
     analysed_threshold_dn: float
-    sample_deviation: np.ndarray  # exact deviations at _sample_positions, DN
-    bad_columns: np.ndarray  # column indices
+    sample_deviation: np.ndarray
+    sample_mean: np.ndarray
+    sample_std: np.ndarray
+    bad_columns: np.ndarray
     bad_rows: np.ndarray
     column_deviation: np.ndarray
     row_deviation: np.ndarray
-    noise_limit: float
+    segments: tuple[LineSegment, ...] = ()
+    noisy_index: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    noise_ratio: np.ndarray = field(default_factory=lambda: np.empty(0, np.float64))
+    telegraph: TelegraphEvidence | None = None
 
     def threshold_dn(self, threshold: Threshold) -> float:
         """``threshold`` in DN for this stack (sigmas are this stack's)."""
@@ -505,13 +762,24 @@ def _analyse_stack(
     config: DetectionConfig,
     progress: ProgressCallback | None,
     lowest_threshold: Threshold | None = None,
-) -> _StackAnalysis:
+    exposure_us: float | None = None,
+) -> StackAnalysis:
     started = time.perf_counter()
     master = isinstance(stack, MasterFrame)
     stats = stack.stack_stats() if master else stack_stats(stack, progress=progress)
+    # Keep only what classification needs (the sums and the std); the exposure given
+    # by the caller goes into this analysis' copy of the metadata, not the stack's.
+    metadata = dict(stats.metadata)
+    if exposure_us is not None:
+        metadata["exposure_us"] = float(exposure_us)
+    outlier_frames = find_outlier_frames(stats.frame_means, stack.full_scale)
+    empty = np.empty((0, 0), stats.minimum.dtype)
+    stats = replace(stats, minimum=empty, maximum=empty, metadata=metadata)
     total, n = stats.total, stats.n_frames
     sample_rows, sample_columns = _sample_positions(total.shape)
     sample_deviation = local_deviation(total, sample_rows, sample_columns, cfa=config.cfa) / n
+    sample_mean = total[sample_rows, sample_columns] / float(n)
+    sample_std = stats.std[sample_rows, sample_columns]
     sigma = _robust_sigma(sample_deviation)
     threshold = config.pixel_threshold.to_dn(stats.bit_depth, sigma)
     analysed = threshold
@@ -520,31 +788,44 @@ def _analyse_stack(
     rows, columns, deviation = deviation_outliers(total, analysed, cfa=config.cfa, n_frames=n)
     column_dev, row_dev = line_deviations(total, n_frames=n, cfa=config.cfa)
     line_limit = config.line_threshold.to_dn(stats.bit_depth, sigma)
-    bad_columns = np.flatnonzero(np.abs(column_dev) > line_limit)
-    bad_rows = np.flatnonzero(np.abs(row_dev) > line_limit)
-    typical_std = float(np.median(stats.std[sample_rows, sample_columns])) if n > 1 else 0.0
+    column_limit = row_limit = line_limit
+    if config.line_sigma is not None:
+        # Faint full lines: a line mean averages its pixels, so its noise is the pixel
+        # deviation's over sqrt(pixels), times ~1.07 for the median of 11 neighbours.
+        step = 1 if config.cfa is None else 2
+        height, width = total.shape
+        for_line = config.line_sigma * 1.07 * sigma
+        column_limit = min(line_limit, for_line / math.sqrt(max(height // step, 1)))
+        row_limit = min(line_limit, for_line / math.sqrt(max(width // step, 1)))
+    bad_columns = np.flatnonzero(np.abs(column_dev) > column_limit)
+    bad_rows = np.flatnonzero(np.abs(row_dev) > row_limit)
+    segments = tuple(
+        s
+        for s in line_segments(
+            total, line_limit, n_frames=n, cfa=config.cfa, min_length=config.segment_length
+        )
+        if s.index not in set((bad_columns if s.axis == "column" else bad_rows).tolist())
+    )
+    typical_std = float(np.median(sample_std)) if n > 1 else 0.0
     report = StackReport(
         role=role,
         label=stats.label,
         n_frames=n,
         bit_depth=stats.bit_depth,
         exposure_us=stats.exposure_us,
-        level=float(np.median(total[sample_rows, sample_columns])) / n,
+        level=float(np.median(sample_mean)),
         deviation_sigma=sigma,
         typical_std=typical_std,
         threshold_dn=threshold,
         flagged=int(np.count_nonzero(np.abs(deviation) > threshold)),
         bad_columns=int(bad_columns.size),
         bad_rows=int(bad_rows.size),
-        outlier_frames=find_outlier_frames(stats.frame_means, stack.full_scale),
+        outlier_frames=outlier_frames,
+        seconds=time.perf_counter() - started,
     )
     if master:  # one combined frame: no noise over time to judge (fastdefect.masters)
         report.n_frames, report.temporal_evidence = 1, False
-    # Keep only what classification needs: the sums and the std.
-    stats.minimum = stats.maximum = np.empty((0, 0), stats.minimum.dtype)
-    limit = _noise_limit(typical_std, n, config.noise_factor) if n > 2 and not master else math.inf
-    report.seconds = time.perf_counter() - started
-    return _StackAnalysis(
+    return StackAnalysis(
         stats=stats,
         report=report,
         flagged_rows=rows,
@@ -552,11 +833,135 @@ def _analyse_stack(
         flagged_deviation=deviation,
         analysed_threshold_dn=analysed,
         sample_deviation=sample_deviation,
+        sample_mean=sample_mean,
+        sample_std=sample_std,
         bad_columns=bad_columns,
         bad_rows=bad_rows,
         column_deviation=column_dev,
         row_deviation=row_dev,
-        noise_limit=limit,
+        segments=segments,
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _sample_planes(shape: tuple[int, int], cfa: str | None) -> np.ndarray:
+    """Colour plane (0 mono; ``(row % 2) * 2 + column % 2`` Bayer) of each sampled pixel.
+
+    Cached: drawing the sample positions costs ~1 s on a 5120 x 5120 sensor.
+    """
+    rows, columns = _sample_positions(shape)
+    planes = np.zeros(rows.size, np.int64) if cfa is None else (rows % 2) * 2 + columns % 2
+    planes.flags.writeable = False
+    return planes
+
+
+def _noise_model(analyses: dict[str, list[StackAnalysis]], cfa: str | None) -> NoiseModel | None:
+    """Photon-transfer points of the dark and bright stacks, and the model fitted to them.
+
+    Master frames carry no temporal noise (fastdefect.masters): they give no point."""
+    points = []
+    for role in ("dark", "bright"):
+        for a in analyses[role]:
+            if not a.report.temporal_evidence:
+                continue
+            planes = _sample_planes(a.stats.shape, cfa)
+            points += transfer_points(
+                role, a.report.exposure_us, a.sample_mean, a.sample_std, planes, a.stats.n_frames
+            )
+    return estimate_noise_model(points)
+
+
+def _pixel_offsets(group: list[StackAnalysis]):
+    """Per-pixel offset (DN at zero exposure) from the dark stacks' exposures, or None.
+
+    Returns a function of flat pixel indices: the intercept of each pixel's least-squares
+    line of mean level against exposure. It separates what a pixel's level owes to its
+    fixed offset (DSNU, a line's offset) from its dark signal, which alone has shot noise.
+    """
+    exposures = [a.report.exposure_us for a in group]
+    if len(group) < 2 or any(e is None for e in exposures) or len(set(exposures)) < 2:
+        return None
+    seconds = np.asarray(exposures, np.float64) * 1e-6
+
+    def offsets(index: np.ndarray) -> np.ndarray:
+        levels = np.stack([a.stats.total.ravel()[index] / float(a.stats.n_frames) for a in group])
+        slope = np.polyfit(seconds, levels, 1) if index.size else np.zeros((2, 0))
+        return slope[1]
+
+    return offsets
+
+
+def _with_telegraph(analysis: StackAnalysis, stack: FrameStack) -> StackAnalysis:
+    """Second, cheap look at the noisy pixels: their frame histories, levels, switches."""
+    index = analysis.noisy_index
+    if index.size == 0:
+        return analysis
+    histories = frame_histories(stack, index)
+    noise = analysis.stats.std.ravel()[index] / np.maximum(analysis.noise_ratio, 1e-12)
+    return replace(analysis, telegraph=telegraph_evidence(histories, noise, index))
+
+
+def _noisy_pixels(
+    analysis: StackAnalysis,
+    model: NoiseModel | None,
+    config: DetectionConfig,
+    offsets=None,
+) -> StackAnalysis:
+    """``analysis`` with the pixels whose temporal noise is beyond what they should have.
+
+    A pixel's sample variance over ``n`` frames, divided by its predicted variance, follows
+    ``chi2(n - 1) / (n - 1)``; it is noisy when the ratio exceeds both the 1e-8 upper
+    quantile of that distribution (chance exceedances below one per 100 megapixels) and
+    ``noise_factor²`` ("far above" however many frames there are). The predicted variance
+    is the noise model's for the pixel's own signal when K is known (its mean less its
+    own offset when ``offsets`` gives them, from several dark exposures, else less the
+    black level), else the typical variance of its same-colour neighbours
+    (:func:`fastdefect.noise.local_variance`); never below a typical pixel's of the stack.
+    """
+    stats, n = analysis.stats, analysis.stats.n_frames
+    if n < 3 or model is None or not analysis.report.temporal_evidence:
+        return analysis
+    ratio = max(config.noise_factor**2, chi2_upper_ratio(n - 1))
+    sample_variance = analysis.sample_std.astype(np.float64) ** 2
+    # No pixel is predicted quieter than a typical pixel of its stack: a pixel below the
+    # black level (a darker line, a low DSNU offset) still has the stack's dark-current
+    # shot noise, which its level does not show.
+    points = transfer_points(
+        analysis.report.role,
+        analysis.report.exposure_us,
+        analysis.sample_mean,
+        analysis.sample_std,
+        _sample_planes(stats.shape, config.cfa),
+        n,
+    )
+    typical = min((p.variance for p in points), default=0.0)
+    if model.conversion_gain is not None:
+        floor = max(model.read_noise_dn**2 + QUANTISATION_VARIANCE, typical)
+    else:
+        # The local background is taken as at least a quarter of the typical variance
+        # (and the rounding noise): this bounds which pixels need the local median.
+        floor = 0.25 * float(np.median(sample_variance)) / chi2_median_ratio(n - 1)
+        floor = max(floor, QUANTISATION_VARIANCE)
+    limit = math.sqrt(ratio * floor)
+    candidates = np.flatnonzero(stats.std.ravel() > limit)
+    if candidates.size == 0:
+        return analysis
+    rows, columns = np.divmod(candidates, stats.shape[1])
+    if model.conversion_gain is not None:
+        mean = stats.total.ravel()[candidates] / float(n)
+        if offsets is not None:
+            mean = mean - offsets(candidates) + model.black_level
+        predicted = np.maximum(model.predicted_variance(mean), floor)
+    else:
+        step = 1 if config.cfa is None else 2
+        predicted = local_variance(stats.std, rows, columns, step=step, n_frames=n)
+        predicted = np.maximum(predicted, floor)
+    variance = stats.std.ravel()[candidates].astype(np.float64) ** 2
+    keep = variance > ratio * predicted
+    return replace(
+        analysis,
+        noisy_index=candidates[keep].astype(np.int64),
+        noise_ratio=np.sqrt(variance[keep] / predicted[keep]),
     )
 
 
@@ -582,6 +987,8 @@ class DetectionResult:
         Wall time of the whole detection.
     warnings : list of str
         Things a user should look at (light leaks, bright level far from 60–70 %...).
+    noise : NoiseModel or None
+        The noise model estimated from the stacks (conversion gain K, read noise).
     """
 
     defects: DefectList
@@ -591,6 +998,7 @@ class DetectionResult:
     config: DetectionConfig
     seconds: float
     warnings: list[str] = field(default_factory=list)
+    noise: NoiseModel | None = None
 
     def counts(self) -> dict[str, int]:
         """Number of defective pixels per kind (kinds with none left out)."""
@@ -612,6 +1020,7 @@ class DetectionResult:
             "stacks": [asdict(report) for report in self.stacks],
             "seconds": self.seconds,
             "warnings": self.warnings,
+            "noise_model": self.noise.as_dict() if self.noise is not None else None,
         }
 
 
@@ -739,17 +1148,17 @@ def analyse(
         cfa = stated.pop() if len(stated) == 1 else None
     if cfa is not None:
         config = replace(config, cfa=cfa)
-    if dark_exposures is not None:
-        if len(dark_exposures) != len(roles["dark"]):
-            raise InputError(
-                f"{len(dark_exposures)} dark exposures given for {len(roles['dark'])} dark stacks"
-            )
-        for stack, exposure in zip(roles["dark"], dark_exposures, strict=True):
-            stack.metadata["exposure_us"] = float(exposure)
+    if dark_exposures is not None and len(dark_exposures) != len(roles["dark"]):
+        raise InputError(
+            f"{len(dark_exposures)} dark exposures given for {len(roles['dark'])} dark stacks"
+        )
+    exposures = {
+        id(stack): float(e) for stack, e in zip(roles["dark"], dark_exposures or (), strict=False)
+    }
 
     total_frames = sum(stack.n_frames for _, stack in all_stacks)
     done_before = 0
-    analyses: dict[str, list[_StackAnalysis]] = {role: [] for role in roles}
+    analyses: dict[str, list[StackAnalysis]] = {role: [] for role in roles}
     for role, stack in all_stacks:
         offset = done_before
 
@@ -757,8 +1166,19 @@ def analyse(
             if progress is not None:
                 progress(offset + done, total_frames)
 
-        analyses[role].append(_analyse_stack(role, stack, config, stack_progress, lowest))
+        analyses[role].append(
+            _analyse_stack(role, stack, config, stack_progress, lowest, exposures.get(id(stack)))
+        )
         done_before += stack.n_frames
+    noise = _noise_model(analyses, config.cfa)
+    noise_role = "dark" if analyses["dark"] else "bright"
+    offsets = _pixel_offsets(analyses["dark"])
+    analyses[noise_role] = [_noisy_pixels(a, noise, config, offsets) for a in analyses[noise_role]]
+    if config.telegraph:
+        analyses[noise_role] = [
+            _with_telegraph(a, stack)
+            for a, stack in zip(analyses[noise_role], roles[noise_role], strict=True)
+        ]
 
     depth = all_stacks[0][1].bit_depth
     reports = [a.report for group in analyses.values() for a in group]
@@ -777,6 +1197,7 @@ def analyse(
         config=config,
         warnings=warnings,
         seconds=time.perf_counter() - started,
+        noise=noise,
     )
 
 
@@ -792,14 +1213,18 @@ class DetectionAnalysis:
     warnings : list of str
     seconds : float
         Time the analysis took.
+    noise : NoiseModel or None
+        The photon-transfer noise model estimated from the stacks (K, read noise,
+        black level), or None for single-frame stacks.
     """
 
-    analyses: dict[str, list[_StackAnalysis]]
+    analyses: dict[str, list[StackAnalysis]]
     shape: tuple[int, int]
     bit_depth: int
     config: DetectionConfig
     warnings: list[str]
     seconds: float
+    noise: NoiseModel | None = None
 
     @property
     def stacks(self) -> list[StackReport]:
@@ -853,6 +1278,7 @@ class DetectionAnalysis:
             config=config,
             seconds=self.seconds + time.perf_counter() - started,
             warnings=list(self.warnings),
+            noise=self.noise,
         )
 
     def _metadata(self, threshold: Threshold) -> dict[str, Any]:
@@ -864,6 +1290,7 @@ class DetectionAnalysis:
             "cfa": self.config.cfa,
             "pixel_threshold": str(threshold),
             "line_threshold": str(self.config.line_threshold),
+            "noise_model": self.noise.as_dict() if self.noise is not None else None,
             "stacks": [
                 {
                     "role": a.report.role,
@@ -906,7 +1333,7 @@ def _warnings(reports: list[StackReport], bit_depth: int) -> list[str]:
 
 
 def _deviation_at(
-    analysis: _StackAnalysis, rows: np.ndarray, columns: np.ndarray, cfa: str | None
+    analysis: StackAnalysis, rows: np.ndarray, columns: np.ndarray, cfa: str | None
 ) -> np.ndarray:
     """Exact deviation (DN) of one stack at the given pixels.
 
@@ -936,7 +1363,7 @@ def _deviation_at(
     return deviation
 
 
-def _gather(analysis: _StackAnalysis, rows: np.ndarray, columns: np.ndarray, cfa: str | None):
+def _gather(analysis: StackAnalysis, rows: np.ndarray, columns: np.ndarray, cfa: str | None):
     """Mean, deviation and std of one stack at the given pixels (DN)."""
     stats = analysis.stats
     mean = stats.total[rows, columns] / float(stats.n_frames)
@@ -945,7 +1372,7 @@ def _gather(analysis: _StackAnalysis, rows: np.ndarray, columns: np.ndarray, cfa
     return mean, deviation, std
 
 
-def _votes(group: list[_StackAnalysis], values: list[np.ndarray], test) -> np.ndarray:
+def _votes(group: list[StackAnalysis], values: list[np.ndarray], test) -> np.ndarray:
     """How many stacks of a group flag each pixel by ``test(analysis, value)``."""
     count = np.zeros(values[0].shape if values else 0, np.int64)
     for analysis, value in zip(group, values, strict=True):
@@ -960,31 +1387,38 @@ def _enough(count: np.ndarray, group_size: int, vote: float) -> np.ndarray:
     return count >= needed
 
 
-def _classify(
-    analyses: dict[str, list[_StackAnalysis]],
+# -- classification: candidates -> evidence -> kinds -------------------------------------
+
+
+@dataclass(frozen=True)
+class _Candidates:
+    """Pixels worth classifying: deviating in a stack, noisy, or on a bad line (segment)."""
+
+    rows: np.ndarray
+    columns: np.ndarray
+    line_columns: np.ndarray  # full bad columns
+    line_rows: np.ndarray
+    segments: tuple[LineSegment, ...]
+
+
+def _segment_pixels(segment: LineSegment, step: int) -> np.ndarray:
+    """Positions along the line (rows of a column segment) of a segment's pixels."""
+    return np.arange(segment.start, segment.end + 1, step, dtype=np.int64)
+
+
+def _candidates(
+    analyses: dict[str, list[StackAnalysis]],
     shape: tuple[int, int],
-    bit_depth: int,
-    config: DetectionConfig,
-    pixel_threshold: Threshold,
-) -> DefectList:
+    limits: dict[int, float],
+    step: int,
+) -> _Candidates:
     height, width = shape
     all_analyses = [a for group in analyses.values() for a in group]
-    limits = {id(a): a.threshold_dn(pixel_threshold) for a in all_analyses}
-    for a in all_analyses:
-        if limits[id(a)] < a.analysed_threshold_dn:
-            raise InputError(
-                f"threshold {pixel_threshold} ({limits[id(a)]:.1f} DN) is below the "
-                f"{a.analysed_threshold_dn:.1f} DN the {a.report.role} stack was analysed for"
-            )
-    # Candidate pixels: flagged by deviation in any stack, on a bad line, or noisy.
     flat = []
     for a in all_analyses:
         beyond = np.abs(a.flagged_deviation) > limits[id(a)]
         flat.append(a.flagged_rows[beyond] * width + a.flagged_columns[beyond])
-    noise_group = analyses["dark"] or analyses["bright"]
-    for a in noise_group:
-        if math.isfinite(a.noise_limit):
-            flat.append(np.flatnonzero(a.stats.std.ravel() > a.noise_limit))
+        flat.append(a.noisy_index)
     line_columns = np.unique(np.concatenate([a.bad_columns for a in all_analyses] or [[]]))
     line_rows = np.unique(np.concatenate([a.bad_rows for a in all_analyses] or [[]]))
     line_columns = line_columns.astype(np.int64)
@@ -993,21 +1427,87 @@ def _classify(
         flat.append(np.arange(height, dtype=np.int64) * width + column)
     for row in line_rows:
         flat.append(row * width + np.arange(width, dtype=np.int64))
+    segments = tuple(s for a in all_analyses for s in a.segments)
+    for s in segments:
+        along = _segment_pixels(s, step)
+        flat.append(along * width + s.index if s.axis == "column" else s.index * width + along)
     pixels = np.unique(np.concatenate(flat)) if flat else np.empty(0, np.int64)
     rows, columns = np.divmod(pixels.astype(np.int64), width)
+    return _Candidates(rows, columns, line_columns, line_rows, segments)
 
-    full_scale = (1 << bit_depth) - 1
-    tolerance = config.stuck_tolerance.to_dn(bit_depth)
-    evidence: dict[str, np.ndarray] = {}
+
+@dataclass(frozen=True)
+class _Evidence:
+    """Per candidate pixel: the flags that may make a kind, and the measured evidence."""
+
+    flags: dict[str, np.ndarray]  # "<role>_high", "<role>_low", "noisy", "column", "row"
+    values: dict[str, np.ndarray]  # the evidence columns of the defect list
+    means: dict[str, np.ndarray]  # mean level per role (DN), for the stuck rules
+
+
+def _line_evidence(
+    analyses: list[StackAnalysis], candidates: _Candidates, step: int, width: int
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Flags ``column``/``row`` and evidence of full lines and segments at the candidates."""
+    rows, columns = candidates.rows, candidates.columns
+    n = rows.size
+    column_deviation = np.zeros(n)
+    row_deviation = np.zeros(n)
+    for a in analyses:
+        cd = a.column_deviation[columns]
+        rd = a.row_deviation[rows]
+        column_deviation = np.where(np.abs(cd) > np.abs(column_deviation), cd, column_deviation)
+        row_deviation = np.where(np.abs(rd) > np.abs(row_deviation), rd, row_deviation)
+    on_column = np.isin(columns, candidates.line_columns)
+    on_row = np.isin(rows, candidates.line_rows)
+    values: dict[str, np.ndarray] = {}
+    column_value = np.where(on_column, column_deviation, np.nan)
+    row_value = np.where(on_row, row_deviation, np.nan)
+    start = np.full(n, np.nan)
+    end = np.full(n, np.nan)
+    index = rows * width + columns
+    on_segment = {"column": np.zeros(n, bool), "row": np.zeros(n, bool)}
+    for s in reversed(candidates.segments):  # the first stack's values win
+        along = _segment_pixels(s, step)
+        flat = along * width + s.index if s.axis == "column" else s.index * width + along
+        here = np.isin(index, flat)
+        on_segment[s.axis] |= here
+        target = column_value if s.axis == "column" else row_value
+        target[here] = s.deviation
+        # A column segment's extent wins over a row segment's on a crossing pixel.
+        writable = here if s.axis == "column" else here & ~on_segment["column"]
+        start[writable] = s.start
+        end[writable] = s.end
+    if candidates.line_columns.size or on_segment["column"].any():
+        values["column_deviation"] = column_value
+    if candidates.line_rows.size or on_segment["row"].any():
+        values["row_deviation"] = row_value
+    if candidates.segments:
+        values["segment_start"] = start
+        values["segment_end"] = end
+    flags = {"column": on_column | on_segment["column"], "row": on_row | on_segment["row"]}
+    return flags, values
+
+
+def _evidence(
+    analyses: dict[str, list[StackAnalysis]],
+    candidates: _Candidates,
+    config: DetectionConfig,
+    limits: dict[int, float],
+    width: int,
+) -> _Evidence:
+    rows, columns = candidates.rows, candidates.columns
     flags: dict[str, np.ndarray] = {}
+    values: dict[str, np.ndarray] = {}
     means: dict[str, np.ndarray] = {}
-    deviations_by_role: dict[str, list[np.ndarray]] = {}
+    dark_deviations: list[np.ndarray] = []
     for role, group in analyses.items():
         if not group:
             continue
         gathered = [_gather(a, rows, columns, config.cfa) for a in group]
         deviations = [g[1] for g in gathered]
-        deviations_by_role[role] = deviations
+        if role == "dark":
+            dark_deviations = deviations
         over = _votes(group, deviations, lambda a, d: d > limits[id(a)])
         under = _votes(group, deviations, lambda a, d: -d > limits[id(a)])
         flags[f"{role}_high"] = _enough(over, len(group), config.vote)
@@ -1017,75 +1517,141 @@ def _classify(
         reference = int(np.argmax(exposures))
         mean, deviation, std = gathered[reference]
         means[role] = mean
-        evidence[f"{role}_mean"] = mean
-        evidence[f"{role}_deviation"] = deviation
-        evidence[f"{role}_std"] = std
+        values[f"{role}_mean"] = mean
+        values[f"{role}_deviation"] = deviation
+        values[f"{role}_std"] = std
         if len(group) > 1:
-            evidence[f"{role}_votes"] = np.maximum(over, under).astype(np.float64)
+            values[f"{role}_votes"] = np.maximum(over, under).astype(np.float64)
+    noise_group = analyses["dark"] or analyses["bright"]
+    index = rows * width + columns
     noisy_count = np.zeros(rows.size, np.int64)
+    ratio = np.full(rows.size, np.nan)
+    telegraph = {name: np.full(rows.size, np.nan) for name in ("levels", "amplitude", "switches")}
     for a in noise_group:
-        noisy_count += a.stats.std[rows, columns] > a.noise_limit
+        position = np.minimum(np.searchsorted(a.noisy_index, index), max(a.noisy_index.size - 1, 0))
+        hit = a.noisy_index[position] == index if a.noisy_index.size else np.zeros(index.size, bool)
+        noisy_count += hit
+        ratio[hit] = np.fmax(ratio[hit], a.noise_ratio[position[hit]])
+        if a.telegraph is not None:
+            first = hit & np.isnan(telegraph["levels"])  # the first stack's history wins
+            for name, target in telegraph.items():
+                target[first] = getattr(a.telegraph, name)[position[first]]
     flags["noisy"] = _enough(noisy_count, len(noise_group), config.vote)
+    if noisy_count.any():
+        values["noise_ratio"] = ratio
+        if not np.isnan(telegraph["levels"]).all():
+            values.update({f"rts_{name}": value for name, value in telegraph.items()})
+    fit = _exposure_fit(analyses["dark"], dark_deviations)
+    if fit is not None:
+        offset, slope, longest = fit
+        values["dark_offset_deviation"] = offset
+        values["dark_slope_deviation"] = slope
+        # "Partially stuck": most of the deviation at the longest exposure is already
+        # there at zero exposure (a large offset, a normal dark-current slope).
+        at_longest = offset + slope * longest
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values["partially_stuck"] = ((offset > 0) & (offset > 0.5 * at_longest)).astype(float)
+    line_flags, line_values = _line_evidence(
+        [a for group in analyses.values() for a in group],
+        candidates,
+        1 if config.cfa is None else 2,
+        width,
+    )
+    flags.update(line_flags)
+    values.update(line_values)
+    return _Evidence(flags, values, means)
 
-    slope = _dark_slope_deviation(analyses["dark"], deviations_by_role.get("dark", []))
-    if slope is not None:
-        evidence["dark_slope_deviation"] = slope
 
-    column_deviation = np.zeros(rows.size)
-    row_deviation = np.zeros(rows.size)
-    for a in all_analyses:
-        cd = a.column_deviation[columns]
-        rd = a.row_deviation[rows]
-        column_deviation = np.where(np.abs(cd) > np.abs(column_deviation), cd, column_deviation)
-        row_deviation = np.where(np.abs(rd) > np.abs(row_deviation), rd, row_deviation)
-    on_column = np.isin(columns, line_columns)
-    on_row = np.isin(rows, line_rows)
-    if line_columns.size:
-        evidence["column_deviation"] = np.where(on_column, column_deviation, np.nan)
-    if line_rows.size:
-        evidence["row_deviation"] = np.where(on_row, row_deviation, np.nan)
+def _kinds(evidence: _Evidence, config: DetectionConfig, bit_depth: int) -> np.ndarray:
+    """The kind of every candidate: the first it fits, each agreeing with the evidence' sign.
 
-    kind = np.full(rows.size, _KIND["unknown"], np.uint8)
+    ``stuck_high``, ``hot`` and ``bright`` need a positive deviation in the stack that
+    shows them, ``stuck_low`` and ``dark`` a negative one; ``stuck_low`` also needs a
+    bright (or saturated) stack, since a pixel at the black level of dark frames may
+    simply not respond to light yet (``stuck_low_untested`` evidence marks such pixels).
+    """
+    flags, values, means = evidence.flags, evidence.values, evidence.means
+    size = flags["noisy"].size
+    no = np.zeros(size, bool)
+
+    def signed(role: str, direction: str) -> np.ndarray:
+        flag = flags.get(f"{role}_{direction}")
+        if flag is None:
+            return no
+        deviation = values[f"{role}_deviation"]
+        return flag & (deviation > 0 if direction == "high" else deviation < 0)
+
+    roles = [role for role in ("dark", "bright", "saturated") if f"{role}_high" in flags]
+    positive = np.logical_or.reduce([signed(r, "high") for r in roles] + [no])
+    negative = np.logical_or.reduce([signed(r, "low") for r in roles] + [no])
+    negative_in_light = signed("bright", "low") | signed("saturated", "low")
+    full_scale = (1 << bit_depth) - 1
+    tolerance = config.stuck_tolerance.to_dn(bit_depth)
+    rails = [r for r in ("dark", "bright") if r in means]
+    high_rail = np.logical_and.reduce([means[r] >= full_scale - tolerance for r in rails])
+    low_rail = np.logical_and.reduce([means[r] <= tolerance for r in rails])
+
+    kind = np.full(size, _KIND["unknown"], np.uint8)
 
     def assign(name: str, condition: np.ndarray) -> None:
         kind[(kind == _KIND["unknown"]) & condition] = _KIND[name]
 
-    no = np.zeros(rows.size, bool)
-    deviant = no.copy()
-    for key, value in flags.items():
-        if key != "noisy":
-            deviant |= value
-    high_rail = [means[r] >= full_scale - tolerance for r in ("dark", "bright") if r in means]
-    low_rail = [means[r] <= tolerance for r in ("dark", "bright") if r in means]
-    assign("stuck_high", deviant & np.logical_and.reduce(high_rail))
-    assign("stuck_low", deviant & np.logical_and.reduce(low_rail))
-    assign("hot", flags.get("dark_high", no))
-    assign(
-        "dark",
-        flags.get("bright_low", no) | flags.get("saturated_low", no) | flags.get("dark_low", no),
-    )
-    assign("bright", flags.get("bright_high", no) | flags.get("saturated_high", no))
+    assign("stuck_high", positive & high_rail)
+    assign("stuck_low", negative_in_light & low_rail)
+    assign("hot", signed("dark", "high"))
+    assign("dark", negative_in_light | signed("dark", "low"))
+    assign("bright", signed("bright", "high") | signed("saturated", "high"))
     assign("noisy", flags["noisy"])
-    assign("column", on_column)
-    assign("row", on_row)
+    assign("column", flags["column"])
+    assign("row", flags["row"])
+    if "dark" in means and not ({"bright", "saturated"} & set(means) or "saturated_high" in flags):
+        untested = signed("dark", "low") & (means["dark"] <= tolerance)
+        if untested.any():
+            values["stuck_low_untested"] = untested.astype(float)
+    del negative  # every negative kind above is tied to the stack that shows it
+    return kind
+
+
+def _classify(
+    analyses: dict[str, list[StackAnalysis]],
+    shape: tuple[int, int],
+    bit_depth: int,
+    config: DetectionConfig,
+    pixel_threshold: Threshold,
+) -> DefectList:
+    """Candidates -> evidence -> kinds, at ``pixel_threshold``; nothing is read again."""
+    all_analyses = [a for group in analyses.values() for a in group]
+    limits = {id(a): a.threshold_dn(pixel_threshold) for a in all_analyses}
+    for a in all_analyses:
+        if limits[id(a)] < a.analysed_threshold_dn:
+            raise InputError(
+                f"threshold {pixel_threshold} ({limits[id(a)]:.1f} DN) is below the "
+                f"{a.analysed_threshold_dn:.1f} DN the {a.report.role} stack was analysed for"
+            )
+    step = 1 if config.cfa is None else 2
+    candidates = _candidates(analyses, shape, limits, step)
+    evidence = _evidence(analyses, candidates, config, limits, shape[1])
+    kind = _kinds(evidence, config, bit_depth)
     keep = kind != _KIND["unknown"]
     return DefectList.from_arrays(
-        rows[keep],
-        columns[keep],
+        candidates.rows[keep],
+        candidates.columns[keep],
         kinds=kind[keep],
         source="detected",
-        evidence={name: values[keep] for name, values in evidence.items()},
+        evidence={name: value[keep] for name, value in evidence.values.items()},
     )
 
 
-def _dark_slope_deviation(
-    group: list[_StackAnalysis], deviations: list[np.ndarray]
-) -> np.ndarray | None:
-    """Slope of the dark deviation against exposure, DN per second, when measurable.
+def _exposure_fit(
+    group: list[StackAnalysis], deviations: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """Offset (DN) and slope (DN per second) of the dark deviation against exposure.
 
-    A hot pixel's dark signal grows with exposure much faster than its neighbours'; the
-    slope of its local deviation over the dark stacks' exposures (``deviations``, one
-    array per stack) says by how much. Needs at least two distinct exposures.
+    A hot pixel's dark signal grows with exposure much faster than its neighbours'; a
+    "partially stuck" pixel has a large offset and a normal slope. Fitted by least
+    squares per pixel over the dark stacks' exposures (``deviations``, one array per
+    stack); returns ``(offset, slope, longest exposure in s)``. Needs at least two
+    distinct exposures.
     """
     exposures = [a.report.exposure_us for a in group]
     if len(group) < 2 or any(e is None for e in exposures) or len(set(exposures)) < 2:
@@ -1093,6 +1659,8 @@ def _dark_slope_deviation(
     seconds = np.asarray(exposures, np.float64) * 1e-6
     deviations = np.stack(deviations)
     centred = seconds - seconds.mean()
-    return (centred[:, None] * (deviations - deviations.mean(axis=0))).sum(axis=0) / (
+    slope = (centred[:, None] * (deviations - deviations.mean(axis=0))).sum(axis=0) / (
         centred**2
     ).sum()
+    offset = deviations.mean(axis=0) - slope * seconds.mean()
+    return offset, slope, float(seconds.max())

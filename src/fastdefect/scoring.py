@@ -20,7 +20,7 @@ from .errors import InputError
 if TYPE_CHECKING:
     from .simulate import TruthTable
 
-__all__ = ["KindScore", "Score", "load_truth", "score"]
+__all__ = ["KindScore", "Score", "ambiguous", "load_truth", "score"]
 
 # Columns that mark the simulator's truth.csv / warm.csv (besides row,column,kind).
 _SIMULATOR_COLUMNS = ("dark_deviation", "dark_sigma")
@@ -226,3 +226,19 @@ def _truth_table_list(table: Any) -> DefectList:
     return DefectList(
         columns["row"], columns["column"], kinds=kinds, source="truth", evidence=numeric
     )
+
+
+def ambiguous(*tables: DefectList) -> DefectList:
+    """The pixels of simulator truth (and warm) lists marked ``ambiguous``.
+
+    The simulator marks a pixel ambiguous when one of its deviations is within 5 noise
+    sigmas of its threshold: too close to call either way. Pass the result as
+    ``score(..., ignore=...)`` so such pixels count neither way. Lists without the mark
+    (other truth sources) contribute nothing.
+    """
+    marked = [
+        table.take(np.asarray(table.evidence["ambiguous"]) == 1)
+        for table in tables
+        if "ambiguous" in table.evidence
+    ]
+    return DefectList.concatenate(marked) if marked else DefectList.empty(source="truth")

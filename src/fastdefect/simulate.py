@@ -33,8 +33,16 @@ Per pixel and frame, in electrons (e-) and digital numbers (DN) at ``bit_depth``
   exactly from ``numpy.random.Generator.poisson``. This keeps 5120 x 5120 frames at well
   under a second each.
 * Noisy pixels carry random telegraph noise: each frame they sit in the high state with
-  probability ``p``, adding ``amplitude`` DN. Stuck pixels output a constant value in
+  probability ``p``, adding ``amplitude`` DN; with ``multi_level_fraction`` some carry a
+  second, independent process (3-4 levels). Stuck pixels output a constant value in
   every dark and bright frame.
+* Amp glow (``amp_glow_e_s``): extra dark current falling off exponentially from the
+  top-right corner; it scales with the exposure like all dark current, so the corner is
+  brighter and noisier (shot noise) without any defect in it.
+* Partial lines (``n_partial_columns``, ``n_partial_rows``): an offset over a stretch of
+  a column (row) only.
+
+:func:`realistic_preset` puts this together: a 12-bit sensor at three dark exposures.
 
 Randomness comes from one ``numpy.random.SeedSequence(seed)``: the defect layout and the
 fixed-pattern maps from its own child streams, each frame row band from a child keyed by
@@ -94,8 +102,14 @@ injected stuck high, injected stuck low, ``dark_deviation > threshold`` (hot),
 injected telegraph noise (noisy), ``|column line_deviation| > line threshold`` (column),
 the same for its row (row). The rest goes to ``warm.csv``: warm pixels, faint lines, and
 injected defects that the operating point left below their threshold; there ``kind`` is
-the kind the anomaly would take past its threshold and ``source`` says what it is. Both
-files are fastdefect rich defect-list CSVs; see :data:`TRUTH_COLUMNS` for the evidence.
+the kind the anomaly would take past its threshold and ``source`` says what it is.
+Pixels of a partial line are ``column`` (``row``) when the stretch is at least 32 pixels
+long and its median deviation from the neighbouring lines (the segment rule of
+:func:`fastdefect.detection.line_segments`, on the noise-free dark mean) passes the line
+threshold. Every row carries ``ambiguous`` = 1 when one of its deviations is within 5
+noise sigmas of its threshold (too close to call; :func:`fastdefect.scoring.ambiguous`
+lists them for scoring). Both files are fastdefect rich defect-list CSVs; see
+:data:`TRUTH_COLUMNS` for the evidence.
 """
 
 from __future__ import annotations
@@ -131,6 +145,7 @@ __all__ = [
     "dark_frames",
     "default_population",
     "read_truth",
+    "realistic_preset",
     "simulate_to_directory",
 ]
 
@@ -169,7 +184,12 @@ TRUTH_COLUMNS: dict[str, str] = {
     "dark_sigma": "std of the measured dark deviation from an N-frame mean image",
     "bright_sigma": "std of the measured bright deviation from an N-frame mean image",
     "line_deviation": "expected dark column (row) mean minus the median of the +-5 "
-    "neighbouring column (row) means of its plane, for pixels on a bad or faint line",
+    "neighbouring column (row) means of its plane, for pixels on a bad or faint line; on a "
+    "partial line the median over its stretch of the per-pixel deviation from the +-5 "
+    "neighbouring lines' pixels (the segment rule)",
+    "ambiguous": "1 when a deviation of the pixel (dark; bright up or down) is within 5 "
+    "noise sigmas of the pixel threshold, or its line's within 5 sigmas of the line "
+    "threshold: too close to call either way; else 0",
 }
 
 _INT_COLUMNS = ("row", "column", "plane", "group", "run_length")
@@ -186,8 +206,13 @@ _BAND_ROWS = 64
 # The neighbourhood of the domain's definition: 7 x 7 without the centre.
 _RADIUS = 3
 _LINE_NEIGHBOURS = 5
+# Partial lines shorter than this are not segments (DetectionConfig.segment_length).
+_SEGMENT_LENGTH = 32
+# Truth pixels within this many noise sigmas of a threshold are marked ambiguous.
+_AMBIGUOUS_SIGMAS = 5.0
 # Stream keys of the SeedSequence children.
 _KEY_LAYOUT, _KEY_MAPS, _KEY_DARK, _KEY_BRIGHT, _KEY_STRENGTH = 0, 1, 2, 3, 4
+_KEY_TELEGRAPH = 5
 # Run kinds, cycled over the runs.
 _RUN_KINDS = ("hot", "hot", "dark", "stuck_high", "bright")
 
@@ -260,6 +285,22 @@ class SimulationConfig:
         Lengths of the runs starting at the first column.
     n_clusters : int, optional
         Hot clusters (2 x 2 and 3 x 3 in turn).
+    amp_glow_e_s : float
+        Amp glow: extra dark current at the top-right corner, e-/s (it scales with the
+        exposure like all dark current), falling off as ``exp(-distance / (radius *
+        width))``. Default 0 (none).
+    amp_glow_radius : float
+        The glow's 1/e distance as a fraction of the sensor width.
+    n_partial_columns, n_partial_rows : int
+        Partial line defects: a stretch of 64 pixels to a quarter of the line (at least
+        half of it on small sensors) offset by 1.3-1.8 x the line threshold. Default 0.
+    multi_level_fraction : float
+        Fraction of the noisy pixels given a second, independent telegraph process
+        (0.4-0.7 x the first amplitude): 3 to 4 levels instead of 2. Default 0.
+    noise_stream : int
+        Extra key of the per-frame random streams: simulations that differ only in the
+        exposure get independent frame noise when given different streams. Default 0
+        (the streams of earlier versions).
     """
 
     width: int = 1024
@@ -302,6 +343,12 @@ class SimulationConfig:
     run_lengths: tuple[int, ...] | None = None
     edge_run_lengths: tuple[int, ...] | None = None
     n_clusters: int | None = None
+    amp_glow_e_s: float = 0.0
+    amp_glow_radius: float = 0.15
+    n_partial_columns: int = 0
+    n_partial_rows: int = 0
+    multi_level_fraction: float = 0.0
+    noise_stream: int = 0
 
     def __post_init__(self) -> None:
         spec = SensorSpec(self.width, self.height, self.bit_depth, self.cfa)
@@ -313,6 +360,15 @@ class SimulationConfig:
             raise InputError(f"simulate supports bit depths 8 to 16, got {spec.bit_depth}")
         _check_int("frames", self.frames, 1)
         _check_int("seed", self.seed, 0)
+        for name in ("n_partial_columns", "n_partial_rows", "noise_stream"):
+            _check_int(name, getattr(self, name), 0)
+        _check_number("amp_glow_e_s", self.amp_glow_e_s, positive=False)
+        _check_number("amp_glow_radius", self.amp_glow_radius, positive=True)
+        _check_number("multi_level_fraction", self.multi_level_fraction, positive=False)
+        if self.multi_level_fraction > 1:
+            raise InputError(
+                f"multi_level_fraction is a fraction (0 to 1), got {self.multi_level_fraction}"
+            )
         for name in (
             "full_well_e", "dark_current_doubling_c", "dark_exposure_us",
             "bright_exposure_us", "threshold_lsb10", "line_threshold_lsb10",
@@ -662,6 +718,18 @@ class _Layout:
     line_index: list[int] = field(default_factory=list)
     line_offset: list[float] = field(default_factory=list)  # DN
     line_source: list[str] = field(default_factory=list)
+    line_start: list[int] = field(default_factory=list)  # first pixel along the line
+    line_end: list[int] = field(default_factory=list)  # last pixel (inclusive)
+
+    def add_line(
+        self, axis: str, index: int, offset: float, source: str, start: int, end: int
+    ) -> None:
+        self.line_axis.append(axis)
+        self.line_index.append(index)
+        self.line_offset.append(offset)
+        self.line_source.append(source)
+        self.line_start.append(start)
+        self.line_end.append(end)
 
     def add(
         self,
@@ -846,26 +914,37 @@ def _design_layout(
         ):
             bad = placer.lines(axis, n_bad or 0, first)
             faint = placer.lines(axis, n_faint or 0, first)
+            extent = config.height if axis == "column" else config.width
             for number, index in enumerate(bad):
                 magnitude = tiers[number % 3] * line_threshold
                 # Every other "just above" line is darker than its neighbours (rows first,
                 # so a 1024 x 1024 sensor has a positive and a negative just-above line).
                 darker = number % 3 == 0 and (number // 3 + (axis == "row")) % 2 == 1
                 sign = -1.0 if darker and magnitude <= room_below else 1.0
-                layout.line_axis.append(axis)
-                layout.line_index.append(index)
-                layout.line_offset.append(sign * magnitude)
-                layout.line_source.append(f"bad_{axis}")
+                layout.add_line(axis, index, sign * magnitude, f"bad_{axis}", 0, extent - 1)
             for index in faint:
-                layout.line_axis.append(axis)
-                layout.line_index.append(index)
-                layout.line_offset.append(float(strength_rng.uniform(0.3, 0.5)) * line_threshold)
-                layout.line_source.append(f"faint_{axis}")
+                strength = float(strength_rng.uniform(0.3, 0.5)) * line_threshold
+                layout.add_line(axis, index, strength, f"faint_{axis}", 0, extent - 1)
+        for axis, n_partial, first in (
+            ("column", config.n_partial_columns, edge_block),
+            ("row", config.n_partial_rows, 0),
+        ):
+            extent = config.height if axis == "column" else config.width
+            shortest = min(64, extent // 2)
+            for number, index in enumerate(placer.lines(axis, n_partial, first)):
+                length = int(strength_rng.integers(shortest, max(shortest, extent // 4) + 1))
+                start = int(strength_rng.integers(0, extent - length + 1))
+                magnitude = float(strength_rng.uniform(1.3, 1.8)) * line_threshold
+                sign = -1.0 if number % 2 == 1 and magnitude <= room_below else 1.0
+                layout.add_line(
+                    axis, index, sign * magnitude, f"partial_{axis}", start, start + length - 1
+                )
     except _NoRoom:
         raise InputError(
             f"a {config.width} x {config.height} sensor has no room for the requested line "
-            f"defects ({config.n_bad_columns} + {config.n_faint_columns} columns, "
-            f"{config.n_bad_rows} + {config.n_faint_rows} rows); request fewer"
+            f"defects ({config.n_bad_columns} + {config.n_faint_columns} + "
+            f"{config.n_partial_columns} columns, {config.n_bad_rows} + {config.n_faint_rows} + "
+            f"{config.n_partial_rows} rows); request fewer"
         ) from None
 
     hot_margin = _hot_margin(config)
@@ -1163,8 +1242,11 @@ class SimulatedSensor:
     def expected_mean(self, stack: str) -> np.ndarray:
         """Expected per-pixel mean of ``stack`` in DN (float32, clipped to the range)."""
         mean = self.offset_dn + np.float32(self.config.gain) * self.signal_electrons(stack)
-        mean.flat[self.noisy_index] += (self.noisy_amplitude * self.noisy_probability).astype(
-            np.float32
+        # np.add.at: a pixel may carry two telegraph processes.
+        np.add.at(
+            mean.reshape(-1),
+            self.noisy_index,
+            (self.noisy_amplitude * self.noisy_probability).astype(np.float32),
         )
         mean.flat[self.stuck_index] = self.stuck_value
         np.clip(mean, 0, self.config.full_scale, out=mean)
@@ -1177,11 +1259,63 @@ class SimulatedSensor:
         variance = gain * gain * (electrons + np.float32(self.config.read_noise_e**2))
         variance += np.float32(1.0 / 12.0)
         p = self.noisy_probability
-        variance.flat[self.noisy_index] += (self.noisy_amplitude**2 * p * (1 - p)).astype(
-            np.float32
+        np.add.at(
+            variance.reshape(-1),
+            self.noisy_index,
+            (self.noisy_amplitude**2 * p * (1 - p)).astype(np.float32),
         )
         variance.flat[self.stuck_index] = 0
         return np.sqrt(variance, out=variance)
+
+
+def realistic_preset(
+    width: int = 1024,
+    height: int = 768,
+    *,
+    cfa: str | None = None,
+    seed: int = 1,
+    frames: int = 16,
+    exposures_us: Sequence[float] = (100_000.0, 400_000.0, 1_600_000.0),
+    bit_depth: int = 12,
+) -> list[SimulationConfig]:
+    """A sensor that behaves like a real 12-bit CMOS one, at several dark exposures.
+
+    One configuration per dark exposure, identical but for the exposure and the frame
+    noise stream: the same defects at the same pixels, with hot pixels designed at the
+    longest exposure (so they grow with exposure and some pass only there). 12-bit
+    (``bit_depth``), 6 e- read noise, dark current 10 e-/s at 25 °C doubling every
+    6.5 °C (40 °C), an amp glow of 1500 e-/s in the top-right corner, partial columns
+    and rows, and half of the telegraph pixels with 3-4 levels. The bright stack is the
+    last configuration's.
+
+    Returns
+    -------
+    list of SimulationConfig
+        Sorted by exposure.
+    """
+    exposures = sorted(float(e) for e in exposures_us)
+    if not exposures:
+        raise InputError("give at least one dark exposure")
+    area = width * height / float(1024 * 1024)
+    common = {
+        "width": width,
+        "height": height,
+        "bit_depth": bit_depth,
+        "cfa": cfa,
+        "frames": frames,
+        "seed": seed,
+        "read_noise_e": 6.0,
+        "amp_glow_e_s": 1500.0,
+        "amp_glow_radius": 0.1,
+        "n_partial_columns": max(1, round(4 * area)),
+        "n_partial_rows": max(1, round(2 * area)),
+        "multi_level_fraction": 0.5,
+        "hot_reference_exposure_us": exposures[-1],
+    }
+    return [
+        SimulationConfig(dark_exposure_us=exposure, noise_stream=number + 1, **common)
+        for number, exposure in enumerate(exposures)
+    ]
 
 
 def _check_stack(stack: str) -> None:
@@ -1248,13 +1382,18 @@ def build_sensor(config: SimulationConfig | None = None) -> SimulatedSensor:
     np.maximum(photo, 0, out=photo)
 
     # Lines: additive offsets, dark and bright alike.
-    for axis, index, value in zip(
-        layout.line_axis, layout.line_index, layout.line_offset, strict=True
+    for axis, index, value, start, end in zip(
+        layout.line_axis,
+        layout.line_index,
+        layout.line_offset,
+        layout.line_start,
+        layout.line_end,
+        strict=True,
     ):
         if axis == "column":
-            offset[:, index] += np.float32(value)
+            offset[start : end + 1, index] += np.float32(value)
         else:
-            offset[index, :] += np.float32(value)
+            offset[index, start : end + 1] += np.float32(value)
 
     # Point defects, runs, clusters: nominal pixels (no DSNU/PRNU/spread of their own,
     # so the designed deviation is what a detector sees) plus the defect.
@@ -1286,7 +1425,11 @@ def build_sensor(config: SimulationConfig | None = None) -> SimulatedSensor:
     photo.flat[flat[brightened]] *= (1 + strength[brightened] / (gain * nominal)).astype(np.float32)
     stuck = (kinds == "stuck_high") | (kinds == "stuck_low")
     noisy = kinds == "noisy"
-    order = np.argsort(flat[noisy])
+    if config.amp_glow_e_s > 0:
+        dark_rate += _amp_glow(config)
+    noisy_index, noisy_amplitude, noisy_probability = _telegraph(
+        config, flat[noisy], strength[noisy], extra[noisy]
+    )
 
     sensor = SimulatedSensor(
         config=config,
@@ -1295,24 +1438,59 @@ def build_sensor(config: SimulationConfig | None = None) -> SimulatedSensor:
         photo_e=photo,
         stuck_index=flat[stuck],
         stuck_value=strength[stuck].astype(np.float32),
-        noisy_index=flat[noisy][order],
-        noisy_amplitude=strength[noisy][order],
-        noisy_probability=extra[noisy][order],
+        noisy_index=noisy_index,
+        noisy_amplitude=noisy_amplitude,
+        noisy_probability=noisy_probability,
         truth=TruthTable.empty(),
         warm=TruthTable.empty(),
         lines=[
-            {"axis": axis, "index": index, "offset_dn": round(offset, 6), "source": source}
-            for axis, index, offset, source in zip(
+            {
+                "axis": axis,
+                "index": index,
+                "offset_dn": round(offset, 6),
+                "source": source,
+                "start": start,
+                "end": end,
+            }
+            for axis, index, offset, source, start, end in zip(
                 layout.line_axis,
                 layout.line_index,
                 layout.line_offset,
                 layout.line_source,
+                layout.line_start,
+                layout.line_end,
                 strict=True,
             )
         ],
     )
     sensor.truth, sensor.warm = _ground_truth(sensor, layout, kinds, rows, columns)
     return sensor
+
+
+def _amp_glow(config: SimulationConfig) -> np.ndarray:
+    """Extra dark current of the amp glow (e-/s), largest at the top-right corner."""
+    rows = np.arange(config.height, dtype=np.float32)[:, None]
+    columns = (config.width - 1 - np.arange(config.width, dtype=np.float32))[None, :]
+    glow = np.hypot(rows, columns)
+    glow *= np.float32(-1.0 / (config.amp_glow_radius * config.width))
+    np.exp(glow, out=glow)
+    glow *= np.float32(config.amp_glow_e_s)
+    return glow
+
+
+def _telegraph(
+    config: SimulationConfig, index: np.ndarray, amplitude: np.ndarray, probability: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Telegraph processes sorted by pixel; a pixel may carry two (3-4 levels)."""
+    if config.multi_level_fraction > 0 and index.size:
+        rng = _rng(config, _KEY_TELEGRAPH)
+        count = round(config.multi_level_fraction * index.size)
+        chosen = rng.choice(index.size, size=count, replace=False)
+        index = np.concatenate([index, index[chosen]])
+        amplitude = np.concatenate([amplitude, amplitude[chosen] * rng.uniform(0.4, 0.7, count)])
+        probability = np.concatenate([probability, rng.uniform(0.25, 0.5, count)])
+    order = np.argsort(index, kind="stable")
+    return index[order], amplitude[order], probability[order]
 
 
 # --------------------------------------------------------------------------------------
@@ -1389,6 +1567,81 @@ def _line_deviations(image: np.ndarray, axis: str, cfa: bool) -> dict[int, np.nd
     return result
 
 
+def _segment_truth(
+    mean: np.ndarray,
+    axis: str,
+    index: int,
+    start: int,
+    end: int,
+    cfa: bool,
+    width: int,
+    flat: np.ndarray,
+    values: np.ndarray,
+) -> None:
+    """Write a partial line's deviation into ``values`` at its pixels (indices ``flat``).
+
+    As :func:`fastdefect.detection.line_segments` defines it on the noise-free dark mean:
+    per pixel, the line's value minus the median of its ±5 same-colour neighbour lines
+    at the same position; per colour plane, the median of that over the stretch.
+    """
+    image = mean if axis == "column" else mean.T
+    step = 2 if cfa else 1
+    for parity in range(step):
+        along = np.arange(start + (parity - start) % step, end + 1, step)
+        if along.size == 0:
+            continue
+        low = index - _LINE_NEIGHBOURS * step
+        neighbours = np.arange(low, index + _LINE_NEIGHBOURS * step + 1, step)
+        neighbours = neighbours[(neighbours >= 0) & (neighbours < image.shape[1])]
+        rows = image[along].astype(np.float64)
+        deviation = rows[:, index] - np.median(rows[:, neighbours], axis=1)
+        pixels = along * width + index if axis == "column" else index * width + along
+        values[np.isin(flat, pixels)] = float(np.median(deviation))
+
+
+def _ambiguous(
+    config: SimulationConfig,
+    columns: dict[str, np.ndarray],
+    injected: np.ndarray,
+    use_column: np.ndarray,
+    extents: dict[tuple[str, int], int],
+    rows: np.ndarray,
+    pixel_columns: np.ndarray,
+) -> np.ndarray:
+    """Pixels too close to a threshold to call: within ``_AMBIGUOUS_SIGMAS`` noise sigmas.
+
+    A pixel is ambiguous when its dark deviation, or its bright deviation up or down, is
+    within that many of its measured deviation's sigmas of the pixel threshold, or its
+    line's deviation within that many of the line's noise of the line threshold. Stuck
+    and telegraph pixels are called by injection, never ambiguous by level.
+    """
+    threshold = config.threshold_dn
+    near = np.zeros(rows.size, bool)
+    for stack in ("dark", "bright"):
+        deviation, sigma = columns[f"{stack}_deviation"], columns[f"{stack}_sigma"]
+        for signed in (deviation,) if stack == "dark" else (deviation, -deviation):
+            near |= np.abs(signed - threshold) < _AMBIGUOUS_SIGMAS * sigma
+    near &= ~np.isin(injected, ["stuck_high", "stuck_low"])
+    line = columns["line_deviation"]
+    length = np.array(
+        [
+            extents.get(("column", int(c)) if u else ("row", int(r)), 1)
+            for r, c, u in zip(
+                rows.tolist(), pixel_columns.tolist(), use_column.tolist(), strict=True
+            )
+        ]
+    )
+    plane_length = length / (2 if config.cfa is not None else 1)
+    line_sigma = (
+        config.expected_temporal_std("dark")
+        * math.sqrt(math.pi / 2)
+        / np.sqrt(config.frames * np.maximum(plane_length, 1))
+    )
+    with np.errstate(invalid="ignore"):
+        near |= np.abs(np.abs(line) - config.line_threshold_dn) < _AMBIGUOUS_SIGMAS * line_sigma
+    return near
+
+
 def _ground_truth(
     sensor: SimulatedSensor,
     layout: _Layout,
@@ -1407,11 +1660,16 @@ def _ground_truth(
     run_lengths = np.repeat(np.array(layout.run_lengths, np.int64), [r.size for r in layout.rows])
     all_rows, all_columns = [rows], [columns]
     all_sources, all_groups, all_lengths, all_kinds = [sources], [groups], [run_lengths], [kinds]
-    for axis, index, source in zip(
-        layout.line_axis, layout.line_index, layout.line_source, strict=True
+    for axis, index, source, start, end in zip(
+        layout.line_axis,
+        layout.line_index,
+        layout.line_source,
+        layout.line_start,
+        layout.line_end,
+        strict=True,
     ):
-        n = config.height if axis == "column" else width
-        line = np.arange(n)
+        line = np.arange(start, end + 1)
+        n = line.size
         all_rows.append(line if axis == "column" else np.full(n, index))
         all_columns.append(np.full(n, index) if axis == "column" else line)
         all_sources.append(np.full(n, source, dtype=object))
@@ -1492,6 +1750,17 @@ def _ground_truth(
                 row_values[here] = row_dev[int(plane)][plane_rows[here]]
             column_values[~on_column] = np.nan
             row_values[~on_row] = np.nan
+            for axis, index, source, start, end in zip(
+                layout.line_axis,
+                layout.line_index,
+                layout.line_source,
+                layout.line_start,
+                layout.line_end,
+                strict=True,
+            ):
+                if source.startswith("partial_"):
+                    values = column_values if axis == "column" else row_values
+                    _segment_truth(mean, axis, index, start, end, cfa, width, flat, values)
         del mean, std
     threshold = config.threshold_dn
     line_threshold = config.line_threshold_dn
@@ -1500,6 +1769,19 @@ def _ground_truth(
     with np.errstate(invalid="ignore"):
         bad_column = on_column & (np.abs(column_values) > line_threshold)
         bad_row = on_row & (np.abs(row_values) > line_threshold)
+    # A partial line is a segment only when it is long enough (DetectionConfig default).
+    extents = {
+        (a, i): e - b + 1
+        for a, i, b, e in zip(
+            layout.line_axis, layout.line_index, layout.line_start, layout.line_end, strict=True
+        )
+    }
+    for (axis, index), length in extents.items():
+        if length < _SEGMENT_LENGTH:
+            if axis == "column":
+                bad_column &= pixel_columns != index
+            else:
+                bad_row &= pixel_rows != index
     # The line that decides the kind: a bad column, else a bad row, else the faint one.
     use_column = bad_column | (on_column & ~bad_row)
     columns_out["line_deviation"] = np.where(use_column, column_values, row_values)
@@ -1518,6 +1800,9 @@ def _ground_truth(
         kind[mask] = name
     columns_out["kind"] = kind
     is_defect = kind != ""
+    columns_out["ambiguous"] = _ambiguous(
+        config, columns_out, injected, use_column, extents, pixel_rows, pixel_columns
+    ).astype(np.float64)
     # warm.csv: the kind each anomaly would take past its threshold.
     warm_kind = np.where(
         on_column, "column", np.where(on_row, "row", np.where(injected == "warm", "hot", injected))
@@ -1642,7 +1927,8 @@ def _render_band(
     width = config.width
     top = band * _BAND_ROWS
     bottom = min(top + _BAND_ROWS, config.height)
-    rng = _rng(config, stack_key, frame_index, band)
+    key = (stack_key, frame_index, band) + ((config.noise_stream,) if config.noise_stream else ())
+    rng = _rng(config, *key)
     values = rng.standard_normal((bottom - top, width), dtype=np.float32)
     values *= maps.sigma[top:bottom]
     values += maps.mean[top:bottom]
@@ -1655,8 +1941,10 @@ def _render_band(
     lo, hi = maps.band_starts_noisy[band], maps.band_starts_noisy[band + 1]
     if hi > lo:
         high = rng.random(hi - lo) < sensor.noisy_probability[lo:hi]
-        flat[sensor.noisy_index[lo:hi] - base] += (sensor.noisy_amplitude[lo:hi] * high).astype(
-            np.float32
+        np.add.at(
+            flat,
+            sensor.noisy_index[lo:hi] - base,
+            (sensor.noisy_amplitude[lo:hi] * high).astype(np.float32),
         )
     np.rint(values, out=values)
     np.clip(values, 0, config.full_scale, out=values)

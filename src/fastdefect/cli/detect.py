@@ -126,6 +126,13 @@ def _render(result, output: Path | None) -> None:
             str(stack.flagged),
         )
     console.print(table)
+    noise = result.noise
+    if noise is not None and noise.conversion_gain is not None:
+        console.print(
+            f"noise model ({noise.method}): K {noise.conversion_gain:.4g} DN/e-, read noise "
+            f"{noise.read_noise_dn:.3g} DN ({noise.read_noise_e:.3g} e-), black level "
+            f"{noise.black_level:.1f} DN"
+        )
     counts = result.counts()
     kinds = Table(title="Defects", title_justify="left", box=None, pad_edge=False)
     kinds.add_column("kind")
