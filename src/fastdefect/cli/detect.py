@@ -49,11 +49,32 @@ def detect_command(
     cfa: CfaOption = None,
     force: ForceOption = False,
     json_output: JsonOption = False,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Record the run in this history database (needs --serial): a file, "
+            "sqlite:///PATH, postgresql://..., or 'default'. The fleet extra.",
+        ),
+    ] = None,
+    serial: Annotated[
+        str | None, typer.Option("--serial", help="Camera serial number, for --db.")
+    ] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Camera model, for --db.")] = None,
+    recorded_at: Annotated[
+        str | None,
+        typer.Option(
+            "--recorded-at",
+            help="When the frames were recorded, for --db (ISO date/time, UTC if no zone; "
+            "default now).",
+        ),
+    ] = None,
 ) -> None:
     """Find and classify defective pixels from dark and/or bright stacks.
 
     Writes one line per defective pixel (line defects list their pixels), sorted by
-    row then column, with the evidence that made the call.
+    row then column, with the evidence that made the call. With --db the run (camera,
+    operating point, thresholds and the list) is recorded for 'fastdefect history'.
     """
     from ..detection import detect
     from ..formats import write_list
@@ -63,6 +84,7 @@ def detect_command(
     if output is not None:
         check_output_path(output, overwrite=force)
     config = detection_config(threshold, line_threshold, noise_factor, vote, cfa)
+    database = _open_history(db, serial, recorded_at) if db is not None else None
     with progress_bar("reading frames") as progress:
         result = detect(
             dark=dark or None,
@@ -80,14 +102,44 @@ def detect_command(
             # point lives in the JSON summary and the .json list format.
             defects = defects.with_metadata({})
         write_list(output, defects, like="csv", overwrite=force)
+    run_id = None
+    if database is not None:
+        handle, when = database
+        with handle:
+            run_id = handle.record(serial, result, model=model, recorded_at=when)
     if json_output:
         summary = result.summary()
         summary["output"] = str(output) if output else None
+        if run_id is not None:
+            summary["run_id"] = run_id
         print_json(summary)
         return
     for message in result.warnings:
         warn(message)
     _render(result, output)
+    if run_id is not None:
+        console.print(f"recorded as run {run_id} of camera {serial.strip()}")
+
+
+def _open_history(db: str, serial: str | None, recorded_at: str | None):
+    """The history database and the run's time, checked before any frame is read."""
+    from datetime import datetime
+
+    from ..errors import InputError
+    from ..fleet.db import open_database
+
+    if not serial or not serial.strip():
+        raise InputError("--db records a camera's run: give its --serial too")
+    when = None
+    if recorded_at is not None:
+        try:
+            when = datetime.fromisoformat(recorded_at)
+        except ValueError:
+            raise InputError(
+                f"--recorded-at {recorded_at!r}: expected an ISO date or time such as "
+                "2026-03-01 or 2026-03-01T14:30"
+            ) from None
+    return open_database(db), when
 
 
 def _render(result, output: Path | None) -> None:
