@@ -345,7 +345,7 @@ def _client(scheduler: str | None, workers: int | None, threads_per_worker: int)
             threads_per_worker=threads_per_worker,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address=":0",
             silence_logs=logging.ERROR,
         ) as cluster,
         distributed.Client(cluster) as client,
