@@ -122,3 +122,34 @@ def test_cli_ages_and_refuses_bad_requests(sensors, tmp_path):
     assert main(["simulate", "--aged-from", str(young), "--years", "1", "-o", str(young)]) == 2
     assert main(["simulate", "--aged-from", str(tmp_path), "--years", "1", "-o",
                  str(tmp_path / "z")]) == 2  # fmt: skip
+
+
+def test_report_shows_the_camera_history(sensors, tmp_path):
+    pytest.importorskip("sqlalchemy")
+    pytest.importorskip("matplotlib")
+    from fastdefect.fleet.db import database_url, open_database
+
+    base, _, young_result, old_result = sensors
+    url = database_url(tmp_path / "history.sqlite")
+    start = datetime(2006, 3, 1, tzinfo=UTC)
+    with open_database(url) as database:
+        database.record("AGED-1", young_result, recorded_at=start)
+        database.record("AGED-1", old_result, recorded_at=start + timedelta(days=7305))
+    page = tmp_path / "report.html"
+    stacks = [
+        "--dark",
+        str(base / "old" / "dark.tif"),
+        "--bright",
+        str(base / "old" / "bright.tif"),
+    ]
+    assert main(["report", *stacks, "-o", str(page), "--serial", "AGED-1", "--db", url]) == 0
+    html = page.read_text()
+    section = html[html.index('id="history"') :]
+    new = len(read_changes(base / "old" / "changes.csv")["new"])
+    assert f"{new:,} new" in section
+    assert '<img src="data:image/png;base64,' in section
+    # Without --serial there is no history section; an unknown serial is a clear error.
+    assert main(["report", *stacks, "-o", str(tmp_path / "plain.html")]) == 0
+    assert 'id="history"' not in (tmp_path / "plain.html").read_text()
+    assert main(["report", *stacks, "-o", str(tmp_path / "x.html"), "--serial", "NOPE",
+                 "--db", url]) == 2  # fmt: skip

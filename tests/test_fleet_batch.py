@@ -121,7 +121,7 @@ def test_cli_force_options_and_history(fleet, tmp_path, capsys):
     out = tmp_path / "out"
     db = tmp_path / "history.sqlite"
     args = ["batch", str(manifest), "-o", str(out), "--workers", "2", "--threshold", "90lsb10",
-            "--db", str(db), "--json"]  # fmt: skip
+            "--db", str(db), "--json", "--reports"]  # fmt: skip
     assert main(args) == 2  # a camera failed: bad input
     summary = json.loads(capsys.readouterr().out)
     assert (summary["cameras"], summary["ok"], summary["error"]) == (4, 3, 1)
@@ -135,6 +135,12 @@ def test_cli_force_options_and_history(fleet, tmp_path, capsys):
     history = json.loads(capsys.readouterr().out)
     assert [r["command"] for r in history["runs"]] == ["batch", "batch"]
     assert history["comparison"]["new"] == history["comparison"]["healed"] == 0
+    # The per-camera reports are linked from the fleet page and show the history.
+    page = (out / "fleet.html").read_text()
+    for serial in CAMERAS:
+        assert f'href="{serial}/report.html"' in page
+        report = (out / serial / "report.html").read_text()
+        assert 'id="history"' in report and "2 recorded run(s)" in report
 
 
 def test_manifest_errors_name_the_line(tmp_path):

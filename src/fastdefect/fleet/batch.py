@@ -196,18 +196,22 @@ def process_camera(
             overwrite=True,
         )
         verdicts = check_list(result.defects, rule_set(options.rules, width=width, height=height))
-        if options.reports:
-            from ..report import report_from_analysis
-
-            report_from_analysis(analysis, rules=options.rules, title=f"Camera {job.serial}").write(
-                directory / REPORT_FILE, overwrite=True
-            )
-        run_id = None
+        run_id = history = None
         if db_url is not None:
             from .db import HistoryDatabase
+            from .history import camera_history
 
             with HistoryDatabase(db_url) as database:
                 run_id = database.record(job.serial, result, model=job.model, command="batch")
+                if options.reports:
+                    history = camera_history(database, job.serial, rules=options.rules)
+        if options.reports:
+            from ..report import report_from_analysis
+
+            report = report_from_analysis(
+                analysis, rules=options.rules, title=f"Camera {job.serial}", history=history
+            )
+            report.write(directory / REPORT_FILE, overwrite=True)
         summary = {
             "serial": job.serial,
             "status": "ok",

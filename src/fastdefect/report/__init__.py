@@ -24,7 +24,10 @@ Sections (their element ids, for links and tests):
 ``previews``
     before/after crops: as recorded, as the camera would correct it, highlighted;
 ``sweep``
-    threshold curves, when asked; ``scores``: precision/recall per kind, with truth.
+    threshold curves, when asked; ``scores``: precision/recall per kind, with truth;
+``history``
+    with a camera's recorded history (:mod:`fastdefect.fleet.history`): defects over
+    time and what changed between the last two runs.
 
 All text put into the page (file names, warnings, reasons) is HTML-escaped.
 """
@@ -81,6 +84,7 @@ SECTIONS: dict[str, str] = {
     "previews": "Before / after",
     "sweep": "Threshold sweep",
     "scores": "Scores against truth",
+    "history": "Defect history",
 }
 
 MAX_RUN_ROWS = 200  # runs listed one by one; the rest are counted
@@ -191,6 +195,7 @@ def build_report(
     threshold: Threshold | str | float | None = None,
     rules: str = "av",
     title: str | None = None,
+    history: Any = None,
     bit_depth: int | None = None,
     cfa: str | None = None,
     config: DetectionConfig | None = None,
@@ -216,6 +221,9 @@ def build_report(
     rules : str
         Camera rule set for the verdicts: ``av`` (default) or ``arri``.
     title : str, optional
+    history : CameraHistory, optional
+        The camera's recorded runs (:func:`fastdefect.fleet.history.camera_history`):
+        adds the history section.
 
     Returns
     -------
@@ -249,6 +257,7 @@ def build_report(
         threshold=config.pixel_threshold,
         rules=rules,
         title=title,
+        history=history,
     )
 
 
@@ -269,6 +278,7 @@ def report_from_analysis(
     threshold: Threshold | str | float | None = None,
     rules: str = "av",
     title: str | None = None,
+    history: Any = None,
 ) -> Report:
     """Render the report of an analysis (no frame is read).
 
@@ -302,6 +312,8 @@ def report_from_analysis(
         sections["sweep"] = page.sweep(sweep_result)
     if scored is not None:
         sections["scores"] = page.scores(scored)
+    if history is not None and history.runs:
+        sections["history"] = _history_section(history)
     heading = title or f"Defect report: {width} x {height} sensor"
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     meta = (
@@ -335,6 +347,29 @@ def report_from_analysis(
         sections=list(sections),
         seconds=time.perf_counter() - started,
     )
+
+
+def _history_section(history: Any) -> str:
+    """Defects over time, and the last comparison, of a camera's recorded history."""
+    from ..fleet.history import history_figure
+
+    image = _img(figure_png(history_figure(history)), f"defects of {history.serial} over time")
+    text = f"{len(history.runs)} recorded run(s) of camera {_e(history.serial)}."
+    if history.diff is not None:
+        diff = history.diff
+        text += (
+            f" Run {history.old.id} ({history.old.recorded_at:%Y-%m-%d}) → run "
+            f"{history.new.id} ({history.new.recorded_at:%Y-%m-%d}): {len(diff.new):,} new, "
+            f"{len(diff.healed):,} healed, {len(diff.unchanged):,} persisting."
+        )
+    if history.growth:
+        text += f" Growth: {history.growth['total']:+.2f} defects per year."
+    for projection in history.projections:
+        if projection.status == "projected":
+            text += f" {_e(projection.limit)}: in {projection.years:,.1f} years."
+        elif projection.status == "exceeded":
+            text += f" {_e(projection.limit)}: exceeded already."
+    return f"<p>{text}</p>\n<figure>{image}</figure>"
 
 
 def _resource(name: str) -> str:
