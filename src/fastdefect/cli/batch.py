@@ -12,6 +12,7 @@ from ..errors import ExitCode
 from ._common import (
     BitDepthOption,
     CfaOption,
+    DbOption,
     JsonOption,
     LineThresholdOption,
     NoiseFactorOption,
@@ -22,16 +23,6 @@ from ._common import (
     progress_bar,
     warn,
 )
-
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="Record every run in this history database: a file, sqlite:///PATH, "
-        "postgresql://USER@HOST:PORT/DB, or 'default' (FASTDEFECT_DB, else "
-        "~/.local/share/fastdefect/history.sqlite).",
-    ),
-]
 
 
 def batch_command(
@@ -80,7 +71,7 @@ def batch_command(
     reports: Annotated[
         bool, typer.Option("--reports", help="Also write OUTDIR/<serial>/report.html.")
     ] = False,
-    db: DbOption = None,
+    db: DbOption = None,  # every camera's run is recorded there
     force: Annotated[
         bool, typer.Option("--force", "-f", help="Redo cameras whose results are complete.")
     ] = False,
@@ -91,6 +82,7 @@ def batch_command(
     Writes OUTDIR/<serial>/defects.csv (what 'fastdefect detect' writes), OUTDIR/fleet.csv
     (one line per camera) and OUTDIR/fleet.html (the fleet report). A camera whose
     files are bad fails alone (status error); re-running skips complete cameras.
+    With --db every camera's run is recorded for 'fastdefect history'.
     Exits 2 when a camera failed, after writing everything else.
     """
     from ..fleet.batch import BatchOptions, run_batch

@@ -14,6 +14,7 @@ from ._common import (
     CfaOption,
     DarkExposureOption,
     DarkOption,
+    DbOption,
     ForceOption,
     JsonOption,
     LineThresholdOption,
@@ -49,14 +50,7 @@ def detect_command(
     cfa: CfaOption = None,
     force: ForceOption = False,
     json_output: JsonOption = False,
-    db: Annotated[
-        str | None,
-        typer.Option(
-            "--db",
-            help="Record the run in this history database (needs --serial): a file, "
-            "sqlite:///PATH, postgresql://..., or 'default'. The fleet extra.",
-        ),
-    ] = None,
+    db: DbOption = None,  # record the run there (with --serial)
     serial: Annotated[
         str | None, typer.Option("--serial", help="Camera serial number, for --db.")
     ] = None,

@@ -8,19 +8,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ._common import JsonOption, console, print_json
+from ._common import DbOption, JsonOption, console, print_json
 
 
 def history_command(
     serial: Annotated[str, typer.Argument(help="Camera serial number, as recorded.")],
-    db: Annotated[
-        str | None,
-        typer.Option(
-            "--db",
-            help="History database: a file, sqlite:///PATH, postgresql://... "
-            "(default: FASTDEFECT_DB, else ~/.local/share/fastdefect/history.sqlite).",
-        ),
-    ] = None,
+    db: DbOption = None,
     old: Annotated[
         int | None, typer.Option("--old", help="Run id to compare from (default: second last).")
     ] = None,

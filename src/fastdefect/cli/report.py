@@ -13,6 +13,7 @@ from ._common import (
     CfaOption,
     DarkExposureOption,
     DarkOption,
+    DbOption,
     ForceOption,
     JsonOption,
     LineThresholdOption,
@@ -68,14 +69,7 @@ def report_command(
         str | None,
         typer.Option("--serial", help="Add this camera's recorded history (see --db)."),
     ] = None,
-    db: Annotated[
-        str | None,
-        typer.Option(
-            "--db",
-            help="History database for --serial (default: FASTDEFECT_DB, else the "
-            "user's history.sqlite).",
-        ),
-    ] = None,
+    db: DbOption = None,
     bit_depth: BitDepthOption = None,
     cfa: CfaOption = None,
     force: ForceOption = False,
