@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import textwrap
@@ -243,3 +244,17 @@ def test_history_cli_json_document(tmp_path, capsys):
     assert comparison["healed"] == len(first_set - second_set)
     assert comparison["persisting"] == len(first_set & second_set)
     assert {(d["row"], d["column"]) for d in comparison["new_defects"]} == second_set - first_set
+
+
+def test_unreachable_or_bad_database_is_a_clear_error(tmp_path, capsys):
+    port = socket.socket()
+    port.bind(("127.0.0.1", 0))
+    number = port.getsockname()[1]
+    port.close()  # nothing listens there now
+    url = f"postgresql://nobody@127.0.0.1:{number}/none"
+    assert main(["history", "CAM", "--db", url]) == 2
+    err = capsys.readouterr().err
+    assert "history database postgresql+psycopg://nobody@127.0.0.1" in err
+    assert "Traceback" not in err
+    assert main(["history", "CAM", "--db", "nosuchdriver://x"]) == 2
+    assert "cannot use database URL 'nosuchdriver://x'" in capsys.readouterr().err

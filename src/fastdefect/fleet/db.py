@@ -265,6 +265,26 @@ def _operating_point(result) -> dict[str, Any]:
     }
 
 
+def _configure_sqlite(sa, engine) -> None:
+    """WAL, foreign keys, and BEGIN IMMEDIATE for every transaction (see the module notes)."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record) -> None:
+        # Let SQLAlchemy's "begin" event issue BEGIN IMMEDIATE itself (pysqlite's own
+        # deferred BEGIN would take the write lock only at the first write, and two
+        # such writers can deadlock into "database is locked").
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 class HistoryDatabase:
     """A connection to the history database, migrated to :data:`SCHEMA_VERSION`.
 
@@ -280,43 +300,32 @@ class HistoryDatabase:
         except Exception as exc:  # sqlalchemy.exc.ArgumentError
             raise InputError(f"cannot read database URL {url!r}: {exc}") from exc
         self.dialect = parsed.get_backend_name()
-        if self.dialect == "sqlite":
-            self.engine = sa.create_engine(
-                parsed, connect_args={"timeout": _SQLITE_BUSY_SECONDS}, poolclass=sa.pool.NullPool
-            )
-            self._configure_sqlite()
-        else:
-            if self.dialect == "postgresql":
-                import_optional(
-                    parsed.get_driver_name(),
-                    extra="fleet",
-                    purpose="a PostgreSQL history database",
-                )
-            self.engine = sa.create_engine(parsed, pool_pre_ping=True)
+        try:
+            self.engine = self._engine(parsed)
+        except (sa.exc.NoSuchModuleError, sa.exc.ArgumentError) as exc:
+            raise InputError(
+                f"cannot use database URL {url!r}: {exc}; use sqlite:///PATH or "
+                "postgresql://USER@HOST:PORT/DB"
+            ) from exc
         self.tables = _tables(sa, sa.MetaData())
         self.migrate()
 
+    def _engine(self, parsed):
+        sa = self._sa
+        if self.dialect == "sqlite":
+            engine = sa.create_engine(
+                parsed, connect_args={"timeout": _SQLITE_BUSY_SECONDS}, poolclass=sa.pool.NullPool
+            )
+            _configure_sqlite(sa, engine)
+            return engine
+        if self.dialect == "postgresql":
+            import_optional(
+                parsed.get_driver_name(), extra="fleet", purpose="a PostgreSQL history database"
+            )
+        return sa.create_engine(parsed, pool_pre_ping=True)
+
     def __repr__(self) -> str:
         return f"HistoryDatabase({self.engine.url.render_as_string(hide_password=True)!r})"
-
-    def _configure_sqlite(self) -> None:
-        sa = self._sa
-
-        @sa.event.listens_for(self.engine, "connect")
-        def _connect(dbapi_connection, _record) -> None:
-            # Let SQLAlchemy's "begin" event issue BEGIN IMMEDIATE itself (pysqlite's own
-            # deferred BEGIN would take the write lock only at the first write, and two
-            # such writers can deadlock into "database is locked").
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
-
-        @sa.event.listens_for(self.engine, "begin")
-        def _begin(connection) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     def _connect_error(self, exc: Exception) -> InputError:
         where = self.engine.url.render_as_string(hide_password=True)
