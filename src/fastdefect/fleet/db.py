@@ -297,7 +297,7 @@ class HistoryDatabase:
         self._sa = sa
         try:
             parsed = sa.engine.make_url(url)
-        except Exception as exc:  # sqlalchemy.exc.ArgumentError
+        except sa.exc.ArgumentError as exc:
             raise InputError(f"cannot read database URL {url!r}: {exc}") from exc
         self.dialect = parsed.get_backend_name()
         try:
