@@ -9,7 +9,10 @@ frames each, distinct seeds), every run a separate command, measured in one sess
   cores);
 * ``batch`` with its defaults (workers = cores, one thread each) against a shell loop of
   ``fastdefect detect`` over the same cameras with detect's defaults (target: >= 1.3x);
-* per-worker peak resident memory (the workers report ``getrusage`` high-water marks).
+* per-worker peak resident memory (the workers report ``getrusage`` high-water marks);
+* per run the sum over cameras of the wall time and of the CPU time (all threads of the
+  worker process) their tasks took: on a machine shared with other work, equal CPU sums
+  with rising wall sums show the workers waiting for a core, not doing more work.
 
 Every batch run uses ``--force`` and its own output directory; the loop writes the same
 ``defects.csv`` files. Times include starting the cluster (batch) and each process's
@@ -136,6 +139,7 @@ def main() -> None:
             row["workers"] = summary["workers"]
             row["peak RSS per worker MiB"] = ", ".join(f"{m:.0f}" for m in memory)
             row["camera compute s (sum)"] = sum(c["seconds"] for c in summary["per_camera"])
+            row["camera CPU s (sum)"] = sum(c["cpu_seconds"] for c in summary["per_camera"])
         rows.append(row)
     notes = {
         "cameras": args.cameras,

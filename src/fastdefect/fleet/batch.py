@@ -167,6 +167,7 @@ def process_camera(
     from ..rules import check_list, rule_set
 
     started = time.perf_counter()
+    cpu_started = time.process_time()
     directory = Path(outdir) / job.serial
     fingerprint = options.fingerprint(job)
     try:
@@ -237,6 +238,7 @@ def process_camera(
             job, f"unexpected {type(exc).__name__} at {where}: {exc}", time.perf_counter() - started
         )
     summary["seconds"] = time.perf_counter() - started
+    summary["cpu_seconds"] = time.process_time() - cpu_started  # all threads of the worker
     summary["peak_rss_bytes"] = _peak_rss_bytes()
     summary["worker_pid"] = os.getpid()
     summary["fingerprint"] = fingerprint
