@@ -73,7 +73,7 @@ from ..rules import Verdict, Verdicts, check_list, rule_set
 from ..scoring import Score, load_truth, score
 from ..threshold_sweep import SWEEP_KINDS, SweepResult, parse_thresholds, sweep_analysis
 
-__all__ = ["SECTIONS", "Report", "build_report", "report_from_analysis"]
+__all__ = ["EXTRA_SECTIONS", "SECTIONS", "Report", "build_report", "report_from_analysis"]
 
 #: Section ids in page order, with their headings.
 SECTIONS: dict[str, str] = {
@@ -84,8 +84,10 @@ SECTIONS: dict[str, str] = {
     "previews": "Before / after",
     "sweep": "Threshold sweep",
     "scores": "Scores against truth",
-    "history": "Defect history",
 }
+#: Sections shown only with data from outside the stacks (a camera's recorded history).
+EXTRA_SECTIONS: dict[str, str] = {"history": "Defect history"}
+_HEADINGS = {**SECTIONS, **EXTRA_SECTIONS}
 
 MAX_RUN_ROWS = 200  # runs listed one by one; the rest are counted
 
@@ -327,9 +329,9 @@ def report_from_analysis(
         generator=_e(f"fastdefect {__version__}"),
         css=_resource("report.css"),
         meta=_e(meta),
-        nav="\n".join(f'<a href="#{key}">{_e(SECTIONS[key])}</a>' for key in sections),
+        nav="\n".join(f'<a href="#{key}">{_e(_HEADINGS[key])}</a>' for key in sections),
         sections="\n".join(
-            f'<section class="card" id="{key}">\n<h2>{_e(SECTIONS[key])}</h2>\n{body}\n</section>'
+            f'<section class="card" id="{key}">\n<h2>{_e(_HEADINGS[key])}</h2>\n{body}\n</section>'
             for key, body in sections.items()
         ),
         footer=_e(
