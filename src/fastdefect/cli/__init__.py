@@ -77,9 +77,33 @@ def _root(
 
 
 def _register_commands() -> None:
-    from . import camera, correct, demo, detect, lists, report, simulate, sweep, view
+    from . import (
+        batch,
+        camera,
+        correct,
+        demo,
+        detect,
+        history,
+        lists,
+        report,
+        simulate,
+        sweep,
+        view,
+    )
 
-    for module in (demo, simulate, detect, lists, correct, sweep, report, camera, view):
+    for module in (
+        demo,
+        simulate,
+        detect,
+        lists,
+        correct,
+        sweep,
+        report,
+        view,
+        camera,
+        batch,
+        history,
+    ):
         module.register(app)
 
 

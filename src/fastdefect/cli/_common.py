@@ -152,6 +152,15 @@ VoteOption = Annotated[
     float,
     typer.Option("--vote", help="With several stacks per role: fraction that must flag a pixel."),
 ]
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="History database (the fleet extra): a file, sqlite:///PATH, "
+        "postgresql://USER@HOST:PORT/DB, or 'default' ($FASTDEFECT_DB, else "
+        "~/.local/share/fastdefect/history.sqlite).",
+    ),
+]
 TruthOption = Annotated[
     Path | None,
     typer.Option(

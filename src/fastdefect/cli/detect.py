@@ -14,6 +14,7 @@ from ._common import (
     CfaOption,
     DarkExposureOption,
     DarkOption,
+    DbOption,
     ForceOption,
     JsonOption,
     LineThresholdOption,
@@ -61,6 +62,19 @@ def detect_command(
         list[str] | None,
         typer.Option("--bright-master", help="A master flat already combined (see --dark-master)."),
     ] = None,
+    db: DbOption = None,  # record the run there (with --serial)
+    serial: Annotated[
+        str | None, typer.Option("--serial", help="Camera serial number, for --db.")
+    ] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Camera model, for --db.")] = None,
+    recorded_at: Annotated[
+        str | None,
+        typer.Option(
+            "--recorded-at",
+            help="When the frames were recorded, for --db (ISO date/time, UTC if no zone; "
+            "default now).",
+        ),
+    ] = None,
 ) -> None:
     """Find and classify defective pixels from dark and/or bright stacks.
 
@@ -68,6 +82,8 @@ def detect_command(
     row then column, with the evidence that made the call. A master frame (one combined
     frame, float allowed) can stand in for a stack: --dark-master/--bright-master, or a
     FITS file whose header says it is one (NCOMBINE > 1, IMAGETYP master, float data).
+    With --db the run (camera, operating point, thresholds and the list) is recorded for
+    'fastdefect history'.
     """
     from ..detection import detect
     from ..formats import write_list
@@ -83,6 +99,7 @@ def detect_command(
     if output is not None:
         check_output_path(output, overwrite=force)
     config = detection_config(threshold, line_threshold, noise_factor, vote, cfa)
+    database = _open_history(db, serial, recorded_at) if db is not None else None
     with progress_bar("reading frames") as progress:
         result = detect(
             dark=darks or None,
@@ -100,14 +117,44 @@ def detect_command(
             # point lives in the JSON summary and the .json list format.
             defects = defects.with_metadata({})
         write_list(output, defects, like="csv", overwrite=force)
+    run_id = None
+    if database is not None:
+        handle, when = database
+        with handle:
+            run_id = handle.record(serial, result, model=model, recorded_at=when)
     if json_output:
         summary = result.summary()
         summary["output"] = str(output) if output else None
+        if run_id is not None:
+            summary["run_id"] = run_id
         print_json(summary)
         return
     for message in result.warnings:
         warn(message)
     _render(result, output)
+    if run_id is not None:
+        console.print(f"recorded as run {run_id} of camera {serial.strip()}")
+
+
+def _open_history(db: str, serial: str | None, recorded_at: str | None):
+    """The history database and the run's time, checked before any frame is read."""
+    from datetime import datetime
+
+    from ..errors import InputError
+    from ..fleet.db import open_database
+
+    if not serial or not serial.strip():
+        raise InputError("--db records a camera's run: give its --serial too")
+    when = None
+    if recorded_at is not None:
+        try:
+            when = datetime.fromisoformat(recorded_at)
+        except ValueError:
+            raise InputError(
+                f"--recorded-at {recorded_at!r}: expected an ISO date or time such as "
+                "2026-03-01 or 2026-03-01T14:30"
+            ) from None
+    return open_database(db), when
 
 
 def _render(result, output: Path | None) -> None:

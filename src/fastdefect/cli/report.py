@@ -13,6 +13,7 @@ from ._common import (
     CfaOption,
     DarkExposureOption,
     DarkOption,
+    DbOption,
     ForceOption,
     JsonOption,
     LineThresholdOption,
@@ -64,6 +65,11 @@ def report_command(
         str, typer.Option("--rules", help="Camera rules for the verdicts: av or arri.")
     ] = "av",
     title: Annotated[str | None, typer.Option("--title", help="Title of the page.")] = None,
+    serial: Annotated[
+        str | None,
+        typer.Option("--serial", help="Add this camera's recorded history (see --db)."),
+    ] = None,
+    db: DbOption = None,
     bit_depth: BitDepthOption = None,
     cfa: CfaOption = None,
     force: ForceOption = False,
@@ -87,6 +93,13 @@ def report_command(
     require_matplotlib()
     rule_set(rules)  # an unknown name fails before the frames are read
     levels = parse_thresholds(sweep) if sweep else None
+    history = None
+    if serial is not None:
+        from ..fleet.db import open_database
+        from ..fleet.history import camera_history
+
+        with open_database(db) as database:
+            history = camera_history(database, serial, rules=rules)
     config = detection_config(threshold, line_threshold, noise_factor, vote, cfa)
     with progress_bar("reading frames") as progress:
         report = build_report(
@@ -98,6 +111,7 @@ def report_command(
             sweep=levels,
             rules=rules,
             title=title,
+            history=history,
             bit_depth=bit_depth,
             config=config,
             dark_exposures=dark_exposure,

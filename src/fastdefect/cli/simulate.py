@@ -72,6 +72,27 @@ def simulate(
     ] = None,
     force: ForceOption = False,
     json_output: JsonOption = False,
+    aged_from: Annotated[
+        Path | None,
+        typer.Option(
+            "--aged-from",
+            help="Age the sensor of this simulation directory by --years instead: the same "
+            "defects, new ones at --new-rate, a few healed; changes.csv says which.",
+        ),
+    ] = None,
+    years: Annotated[
+        float | None, typer.Option("--years", min=0, help="Years of ageing (--aged-from).")
+    ] = None,
+    new_rate: Annotated[
+        float,
+        typer.Option("--new-rate", min=0, help="New defects per megapixel per year (ageing)."),
+    ] = 5.0,
+    heal_rate: Annotated[
+        float,
+        typer.Option(
+            "--heal-rate", min=0, max=1, help="Chance per year that a hot pixel heals (ageing)."
+        ),
+    ] = 0.02,
 ) -> None:
     """Simulate a sensor with known defects: dark and bright stacks plus the truth.
 
@@ -79,7 +100,16 @@ def simulate(
     DIR/truth.csv (every defective pixel: row, column, kind, expected evidence),
     DIR/warm.csv (sub-threshold pixels a detector must not report)
     and DIR/simulation.json (everything needed to reproduce the data).
+
+    With --aged-from SIMDIR --years Y: the same sensor Y years later, plus
+    DIR/changes.csv (row,column,kind,change: new or healed).
     """
+    if aged_from is not None or years is not None:
+        given = [width, height, bit_depth, frames, cfa, sensor, exposure, bright_exposure,
+                 temperature, bright_level, config_file]  # fmt: skip
+        _age(aged_from, years, new_rate, heal_rate, seed, out, force, json_output,
+             any(v is not None for v in given))  # fmt: skip
+        return
     from ..errors import InputError
     from ..sensor import sensor_preset
     from ..simulate import SimulationConfig, simulate_to_directory
@@ -125,6 +155,45 @@ def simulate(
         print_json(result.to_dict())
         return
     _render(result)
+
+
+def _age(
+    aged_from: Path | None,
+    years: float | None,
+    new_rate: float,
+    heal_rate: float,
+    seed: int | None,
+    out: Path,
+    force: bool,
+    json_output: bool,
+    other_options: bool,
+) -> None:
+    from ..errors import InputError
+    from ..fleet.ageing import AgeingStep, age_directory
+
+    if aged_from is None or years is None:
+        raise InputError("ageing needs both --aged-from SIMDIR and --years Y")
+    if other_options:
+        raise InputError(
+            "--aged-from keeps the sensor and its operating point: give only --out, --years, "
+            "--new-rate, --heal-rate, --seed, --force and --json with it"
+        )
+    step = AgeingStep(years=years, rate=new_rate, heal_rate=heal_rate, seed=seed or 0)
+    with progress_bar("simulating frames") as update:
+        result = age_directory(aged_from, out, step, overwrite=force, progress=update)
+    if json_output:
+        print_json(result.to_dict())
+        return
+    console.print(
+        f"[bold]{aged_from}[/bold] aged {years:g} years: {len(result.new):,} new defects, "
+        f"{len(result.healed):,} healed, {sum(result.counts.values()):,} defective pixels now",
+        soft_wrap=True,
+    )
+    console.print(
+        f"Files written to [bold]{result.directory}[/bold]: "
+        f"{', '.join(path.name for path in result.files.values())}",
+        soft_wrap=True,
+    )
 
 
 def _read_config(path: Path) -> dict[str, Any]:

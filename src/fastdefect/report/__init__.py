@@ -24,7 +24,10 @@ Sections (their element ids, for links and tests):
 ``previews``
     before/after crops: as recorded, as the camera would correct it, highlighted;
 ``sweep``
-    threshold curves, when asked; ``scores``: precision/recall per kind, with truth.
+    threshold curves, when asked; ``scores``: precision/recall per kind, with truth;
+``history``
+    with a camera's recorded history (:mod:`fastdefect.fleet.history`): defects over
+    time and what changed between the last two runs.
 
 All text put into the page (file names, warnings, reasons) is HTML-escaped.
 """
@@ -70,7 +73,7 @@ from ..rules import Verdict, Verdicts, check_list, rule_set
 from ..scoring import Score, load_truth, score
 from ..threshold_sweep import SWEEP_KINDS, SweepResult, parse_thresholds, sweep_analysis
 
-__all__ = ["SECTIONS", "Report", "build_report", "report_from_analysis"]
+__all__ = ["EXTRA_SECTIONS", "SECTIONS", "Report", "build_report", "report_from_analysis"]
 
 #: Section ids in page order, with their headings.
 SECTIONS: dict[str, str] = {
@@ -82,6 +85,9 @@ SECTIONS: dict[str, str] = {
     "sweep": "Threshold sweep",
     "scores": "Scores against truth",
 }
+#: Sections shown only with data from outside the stacks (a camera's recorded history).
+EXTRA_SECTIONS: dict[str, str] = {"history": "Defect history"}
+_HEADINGS = {**SECTIONS, **EXTRA_SECTIONS}
 
 MAX_RUN_ROWS = 200  # runs listed one by one; the rest are counted
 
@@ -191,6 +197,7 @@ def build_report(
     threshold: Threshold | str | float | None = None,
     rules: str = "av",
     title: str | None = None,
+    history: Any = None,
     bit_depth: int | None = None,
     cfa: str | None = None,
     config: DetectionConfig | None = None,
@@ -216,6 +223,9 @@ def build_report(
     rules : str
         Camera rule set for the verdicts: ``av`` (default) or ``arri``.
     title : str, optional
+    history : CameraHistory, optional
+        The camera's recorded runs (:func:`fastdefect.fleet.history.camera_history`):
+        adds the history section.
 
     Returns
     -------
@@ -249,6 +259,7 @@ def build_report(
         threshold=config.pixel_threshold,
         rules=rules,
         title=title,
+        history=history,
     )
 
 
@@ -269,6 +280,7 @@ def report_from_analysis(
     threshold: Threshold | str | float | None = None,
     rules: str = "av",
     title: str | None = None,
+    history: Any = None,
 ) -> Report:
     """Render the report of an analysis (no frame is read).
 
@@ -302,6 +314,8 @@ def report_from_analysis(
         sections["sweep"] = page.sweep(sweep_result)
     if scored is not None:
         sections["scores"] = page.scores(scored)
+    if history is not None and history.runs:
+        sections["history"] = _history_section(history)
     heading = title or f"Defect report: {width} x {height} sensor"
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     meta = (
@@ -315,9 +329,9 @@ def report_from_analysis(
         generator=_e(f"fastdefect {__version__}"),
         css=_resource("report.css"),
         meta=_e(meta),
-        nav="\n".join(f'<a href="#{key}">{_e(SECTIONS[key])}</a>' for key in sections),
+        nav="\n".join(f'<a href="#{key}">{_e(_HEADINGS[key])}</a>' for key in sections),
         sections="\n".join(
-            f'<section class="card" id="{key}">\n<h2>{_e(SECTIONS[key])}</h2>\n{body}\n</section>'
+            f'<section class="card" id="{key}">\n<h2>{_e(_HEADINGS[key])}</h2>\n{body}\n</section>'
             for key, body in sections.items()
         ),
         footer=_e(
@@ -335,6 +349,29 @@ def report_from_analysis(
         sections=list(sections),
         seconds=time.perf_counter() - started,
     )
+
+
+def _history_section(history: Any) -> str:
+    """Defects over time, and the last comparison, of a camera's recorded history."""
+    from ..fleet.history import history_figure
+
+    image = _img(figure_png(history_figure(history)), f"defects of {history.serial} over time")
+    text = f"{len(history.runs)} recorded run(s) of camera {_e(history.serial)}."
+    if history.diff is not None:
+        diff = history.diff
+        text += (
+            f" Run {history.old.id} ({history.old.recorded_at:%Y-%m-%d}) → run "
+            f"{history.new.id} ({history.new.recorded_at:%Y-%m-%d}): {len(diff.new):,} new, "
+            f"{len(diff.healed):,} healed, {len(diff.unchanged):,} persisting."
+        )
+    if history.growth:
+        text += f" Growth: {history.growth['total']:+.2f} defects per year."
+    for projection in history.projections:
+        if projection.status == "projected":
+            text += f" {_e(projection.limit)}: in {projection.years:,.1f} years."
+        elif projection.status == "exceeded":
+            text += f" {_e(projection.limit)}: exceeded already."
+    return f"<p>{text}</p>\n<figure>{image}</figure>"
 
 
 def _resource(name: str) -> str:

@@ -1,0 +1,158 @@
+"""Fleet scaling: ``fastdefect batch`` on 1 and 2 workers, and against a shell loop of detect.
+
+On ``--cameras`` simulated cameras (default 16 at 2048 x 2048, 16 dark + 16 bright
+frames each, distinct seeds), every run a separate command, measured in one session:
+
+* ``batch --workers 1 --threads-per-worker 1`` and ``batch --workers 2
+  --threads-per-worker 1``: each worker limited to one thread, numba included. Their
+  ratio is the figure that predicts a cluster (target: 2 workers >= 1.7x faster on 2
+  cores);
+* ``batch`` with its defaults (workers = cores, one thread each) against a shell loop of
+  ``fastdefect detect`` over the same cameras with detect's defaults (target: >= 1.3x);
+* per-worker peak resident memory (the workers report ``getrusage`` high-water marks);
+* per run the sum over cameras of the wall time and of the CPU time (all threads of the
+  worker process) their tasks took: on a machine shared with other work, equal CPU sums
+  with rising wall sums show the workers waiting for a core, not doing more work.
+
+Every batch run uses ``--force`` and its own output directory; the loop writes the same
+``defects.csv`` files. Times include starting the cluster (batch) and each process's
+start-up (loop): what a user waits for.
+
+Run: ``python benchmarks/bench_batch.py [--cameras 16] [--size 2048] [--frames 16]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from fastdefect.simulate import SimulationConfig, simulate_to_directory
+
+from _harness import report
+
+FASTDEFECT = str(Path(sys.executable).parent / "fastdefect")
+
+
+def prepare(workdir: Path, cameras: int, size: int, frames: int) -> Path:
+    """Simulate the cameras (kept between runs) and write the manifest."""
+    lines = ["serial,role,path"]
+    for number in range(cameras):
+        serial = f"SIM{number:03d}"
+        directory = workdir / "cameras" / serial
+        config = SimulationConfig(width=size, height=size, frames=frames, seed=100 + number)
+        stamp = directory / "simulation.json"
+        if not stamp.is_file() or json.loads(stamp.read_text())["config"]["seed"] != 100 + number:
+            simulate_to_directory(directory, config, overwrite=True)
+        lines += [f"{serial},dark,{directory}/dark.tif", f"{serial},bright,{directory}/bright.tif"]
+    manifest = workdir / "manifest.csv"
+    manifest.write_text("\n".join(lines) + "\n")
+    return manifest
+
+
+def run_batch(manifest: Path, out: Path, *options: str) -> tuple[float, dict]:
+    shutil.rmtree(out, ignore_errors=True)
+    argv = [FASTDEFECT, "batch", str(manifest), "-o", str(out), "--force", "--json", *options]
+    start = time.perf_counter()
+    done = subprocess.run(argv, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed:\n{done.stderr}")
+    return seconds, json.loads(done.stdout)
+
+
+def worker_memory(summary: dict) -> list[float]:
+    """Peak RSS per worker process (MiB), highest first."""
+    peaks: dict[int, float] = defaultdict(float)
+    for camera in summary["per_camera"]:
+        peaks[camera["worker_pid"]] = max(peaks[camera["worker_pid"]], camera["peak_rss_bytes"])
+    return sorted((p / 2**20 for p in peaks.values()), reverse=True)
+
+
+def shell_loop(manifest: Path, out: Path, cameras: int) -> float:
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    script = (
+        f'for cam in $(tail -n +2 "{manifest}" | cut -d, -f1 | sort -u); do '
+        f'dir="$(dirname "$(grep -m1 "^$cam,dark," "{manifest}" | cut -d, -f3)")"; '
+        f'mkdir -p "{out}/$cam"; '
+        f'"{FASTDEFECT}" detect --dark "$dir/dark.tif" --bright "$dir/bright.tif" '
+        f'-o "{out}/$cam/defects.csv" > /dev/null || exit 1; done'
+    )
+    start = time.perf_counter()
+    subprocess.run(["bash", "-c", script], check=True)
+    seconds = time.perf_counter() - start
+    written = sorted(out.glob("*/defects.csv"))
+    if len(written) != cameras:
+        raise SystemExit(f"the shell loop wrote {len(written)} lists for {cameras} cameras")
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cameras", type=int, default=16)
+    parser.add_argument("--size", type=int, default=2048)
+    parser.add_argument("--frames", type=int, default=16, help="frames per stack")
+    parser.add_argument(
+        "--workdir", type=Path, default=Path(tempfile.gettempdir()) / "fastdefect-bench-batch"
+    )
+    parser.add_argument("--note", default="", help="free text saved with the results")
+    args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    manifest = prepare(args.workdir, args.cameras, args.size, args.frames)
+    print(f"{args.cameras} cameras ready in {time.perf_counter() - started:.1f} s")
+    # Warm the numba cache and the page cache once, untimed.
+    run_batch(manifest, args.workdir / "warm", "--workers", "1")
+
+    one_s, one = run_batch(manifest, args.workdir / "w1", "--workers", "1",
+                           "--threads-per-worker", "1")  # fmt: skip
+    two_s, two = run_batch(manifest, args.workdir / "w2", "--workers", "2",
+                           "--threads-per-worker", "1")  # fmt: skip
+    default_s, default = run_batch(manifest, args.workdir / "default")
+    loop_s = shell_loop(manifest, args.workdir / "loop", args.cameras)
+
+    # The lists of every run agree with the shell loop's byte for byte.
+    for serial_dir in sorted((args.workdir / "loop").iterdir()):
+        expected = (serial_dir / "defects.csv").read_bytes()
+        for run in ("w1", "w2", "default"):
+            if (args.workdir / run / serial_dir.name / "defects.csv").read_bytes() != expected:
+                raise SystemExit(f"{run}/{serial_dir.name}/defects.csv differs from detect's")
+
+    rows = []
+    for name, seconds, summary in (
+        ("batch, 1 worker x 1 thread", one_s, one),
+        ("batch, 2 workers x 1 thread", two_s, two),
+        (f"batch defaults ({default['workers']} workers)", default_s, default),
+        ("shell loop of fastdefect detect", loop_s, None),
+    ):
+        row = {"run": name, "seconds": seconds, "per camera s": seconds / args.cameras}
+        if summary is not None:
+            memory = worker_memory(summary)
+            row["workers"] = summary["workers"]
+            row["peak RSS per worker MiB"] = ", ".join(f"{m:.0f}" for m in memory)
+            row["camera compute s (sum)"] = sum(c["seconds"] for c in summary["per_camera"])
+            row["camera CPU s (sum)"] = sum(c["cpu_seconds"] for c in summary["per_camera"])
+        rows.append(row)
+    notes = {
+        "cameras": args.cameras,
+        "size": f"{args.size} x {args.size}",
+        "frames": f"{args.frames} dark + {args.frames} bright",
+        "ratio 1 worker / 2 workers (target >= 1.7)": one_s / two_s,
+        "ratio shell loop / batch defaults (target >= 1.3)": loop_s / default_s,
+        "cpus": os.cpu_count(),
+        "load average at end": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "note": args.note,
+    }
+    report("batch_scaling", rows, notes=notes)
+
+
+if __name__ == "__main__":
+    main()
