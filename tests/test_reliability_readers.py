@@ -35,7 +35,11 @@ HUGE = "9" * 5000  # more digits than Python's int() accepts (4300)
         ("kind.json", '{"entries": [{"row": 1, "column": 2, "kind": []}]}', "json"),
         ("deep.json", "[" * 100000 + "]" * 100000, "json"),
         ("deepmeta.csv", "# fastdefect-metadata: " + "[" * 100000 + "\nrow,column,kind\n", "csv"),
-        ("bigfloat.json", '[{"row": 1, "column": 2, "evidence": {"x": 1' + "0" * 400 + "}}]", "json"),
+        (
+            "bigfloat.json",
+            '[{"row": 1, "column": 2, "evidence": {"x": 1' + "0" * 400 + "}}]",
+            "json",
+        ),
         ("field.csv", 'row,column,kind,source\n1,2,hot,"' + "x" * 200000 + '"\n', "csv"),
         ("badname.csv", 'row,column,kind,"a,b"\n1,2,hot,3\n', "csv"),
     ],

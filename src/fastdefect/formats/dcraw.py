@@ -88,9 +88,7 @@ def read(
                 kind = (
                     "negative" if text.startswith("-") and text[1:].isdigit() else "not an integer"
                 )
-                problems.append(
-                    Problem(number, start, f"{_FIELDS[index]} {shown(text)} is {kind}")
-                )
+                problems.append(Problem(number, start, f"{_FIELDS[index]} {shown(text)} is {kind}"))
                 values.append(0)
                 continue
             value = digits_value(text, limit)

@@ -128,8 +128,7 @@ def _read(
                 Problem(
                     header_number,
                     1,
-                    f"header is {shown(lines[index])}; expected it to start with "
-                    "'row,column,kind'",
+                    f"header is {shown(lines[index])}; expected it to start with 'row,column,kind'",
                 )
             ],
         )
