@@ -44,6 +44,7 @@ import numpy as np
 from ..defects import DefectList
 from ..errors import CameraError, InputError
 from ..formats.backup import CameraBackup, write_backup
+from ..outputs import TEMP_SUFFIX, temporary_name_prefix
 from ..rules import RuleSet, Verdict, Verdicts, check_list, rule_set
 from .protocol import Camera, ProgressCallback, merge_lists, normalize_coords
 
@@ -125,7 +126,9 @@ def save_backup(backup: CameraBackup, directory: str | os.PathLike | None = None
 def _save_new(backup: CameraBackup, folder: Path) -> Path:
     data = backup.to_bytes()
     stem = Path(backup.default_file_name).stem
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{stem}.", suffix=".tmp", dir=folder)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=temporary_name_prefix(f"{stem}.bin"), suffix=TEMP_SUFFIX, dir=folder
+    )
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as handle:
