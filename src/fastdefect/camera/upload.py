@@ -432,9 +432,10 @@ def upload_user_list(
                 f"{int(outside.sum())} entries lie outside the {backup.width} x {backup.height} "
                 f"sensor of camera {backup.serial}: {shown}; nothing was written"
             )
-    written_backup = backup_writer(backup) if backup_writer is not None else None
     old_user = _coords(backup.user)
     target = requested if replace else merge_lists(old_user, requested)
+    _check_capacity(camera, len(target), backup.serial)
+    written_backup = backup_writer(backup) if backup_writer is not None else None
     read_back = _change(
         camera,
         backup,
@@ -452,6 +453,17 @@ def upload_user_list(
         already_in_factory=_difference(requested, _difference(requested, factory)),
         backup_written=written_backup,
     )
+
+
+def _check_capacity(camera: Camera, entries: int, serial: str) -> None:
+    """Refuse a user list larger than the camera holds, before any backup or write."""
+    transfer = getattr(camera, "transfer", None)
+    capacity = transfer.capacity() if transfer is not None else None
+    if capacity is not None and entries > capacity:
+        raise InputError(
+            f"the user list would have {entries} entries; camera {serial} holds at most "
+            f"{capacity}; nothing was written"
+        )
 
 
 def _change(
