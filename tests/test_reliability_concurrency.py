@@ -29,8 +29,9 @@ WRITERS = 4
 
 def _entries(round_: int, writer: int) -> list[tuple[int, int]]:
     # Isolated pixels, one row per writer and round: every entry is green for the camera.
-    row = 2 + 2 * (round_ * WRITERS + writer) % 60
-    base = 4 + 40 * ((round_ * WRITERS + writer) // 30)
+    index = round_ * WRITERS + writer  # 0..79 in 20 rounds
+    row = 2 + 2 * (index % 31)
+    base = 4 + 24 * (index // 31)  # columns up to 68 of 96
     return [(row, base + 4 * k) for k in range(5)]
 
 
@@ -87,7 +88,7 @@ def test_twenty_rounds_of_concurrent_uploads_lose_nothing(tmp_path, monkeypatch)
     monkeypatch.setenv(STATE_DIR_ENV, str(tmp_path / "state"))
     expected, held, errors = _run_rounds(tmp_path, rounds=20)
     assert errors == []
-    assert len(expected) == 20 * WRITERS * 5
+    assert len(expected) == 20 * WRITERS * 5  # all distinct
     assert expected - held == set(), f"{len(expected - held)} entries lost"
 
 
