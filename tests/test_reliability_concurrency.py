@@ -72,7 +72,9 @@ def _run_rounds(tmp_path: Path, rounds: int) -> tuple[set, set, list[str]]:
             if process.returncode != 0:
                 errors.append(f"exit {process.returncode}: {err.strip()[-300:]}")
     with open_camera(SIM) as camera:
-        held = {(int(r), int(c)) for r, c in np.asarray(camera.read_user_list())}
+        # An entry the factory list has already is not written again (not lost).
+        lists = [camera.read_user_list(), camera.read_factory_list()]
+        held = {(int(r), int(c)) for coords in lists for r, c in np.asarray(coords)}
     return expected, held, errors
 
 
