@@ -169,3 +169,19 @@ def test_bad_evidence_name_names_the_file(tmp_path):
     with pytest.raises(FileFormatError) as info:
         read_list(path)
     assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize(("width", "height", "expected"), [
+    (5, 5, "outside the 5 x 5 sensor"),
+    (0, 5, "sensor width must be 1..65536"),
+    (10**9, 10**9, "sensor width must be 1..65536"),
+])  # fmt: skip
+def test_mask_size_errors_name_the_file(tmp_path, width, height, expected):
+    from fastdefect.errors import InputError
+    from fastdefect.formats import write_list
+
+    path = tmp_path / "mask.tif"
+    with pytest.raises(InputError) as info:
+        write_list(path, DefectList([9], [9]), "mask", width=width, height=height)
+    assert str(path) in str(info.value) and expected in str(info.value)
+    assert not path.exists()
