@@ -160,6 +160,10 @@ def _parse_fast(body: str) -> np.ndarray | None:
     value above 65535, a blank line) returns None: the line-by-line reader then finds
     and reports it precisely.
     """
+    # A well-formed line is at most 13 characters ("65535, 65535" and blanks): a body
+    # with fewer line ends is not for the fast path, and a long bad value is not copied.
+    if body.count("\n") * 14 + 14 < len(body):
+        return None
     body = body.rstrip(" \t\n")
     if not body:
         return np.zeros((0, 2), dtype=np.int64)
