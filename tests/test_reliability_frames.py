@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import struct
 import subprocess
 import sys
@@ -87,19 +88,27 @@ def _bomb(inflated: int) -> bytes:
 
 
 def _peak_mb_of_detect(path) -> tuple[int, float, str]:
-    """Run ``fastdefect detect`` on ``path`` in a child; its exit code, peak RSS, stderr."""
-    script = textwrap.dedent(
-        f"""
-        import resource, sys
-        from fastdefect.cli import main
-        code = main(["detect", "--dark", {str(path)!r}, "-o", {str(path) + ".csv"!r}])
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(code, peak)
+    """Run ``fastdefect detect`` on ``path``; its exit code, peak RSS (MiB), stderr.
+
+    The command runs as the only child of a small wrapper that reports
+    ``RUSAGE_CHILDREN``: a process started straight from this (large) test process
+    inherits its memory high-water mark at exec, and would report that instead.
+    """
+    command = [sys.executable, "-m", "fastdefect", "detect", "--dark", str(path), "-o",
+               str(path) + ".csv"]  # fmt: skip
+    wrapper = textwrap.dedent(
+        """
+        import json, resource, subprocess, sys
+        done = subprocess.run(json.loads(sys.argv[1]), capture_output=True, text=True)
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(json.dumps([done.returncode, peak, done.stderr]))
         """
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
-    code, peak = result.stdout.split()[-2:]
-    return int(code), float(peak), result.stderr
+    result = subprocess.run(
+        [sys.executable, "-c", wrapper, json.dumps(command)], capture_output=True, text=True
+    )
+    code, peak, err = json.loads(result.stdout.strip().splitlines()[-1])
+    return int(code), float(peak), err
 
 
 def test_a_header_claiming_100000_squared_is_refused_before_allocating(tmp_path):
