@@ -75,3 +75,15 @@ def test_ctrl_c_is_one_line_and_exit_130(tmp_path, delay):
     assert result.stderr.strip().splitlines()[-1] == "interrupted"
     assert len(result.stderr.strip().splitlines()) <= 2
     assert os.environ.get("PYTEST_CURRENT_TEST")  # ran under pytest
+
+
+def test_an_output_name_with_brackets_is_printed_as_text(tmp_path, capsys, monkeypatch):
+    import numpy as np
+
+    monkeypatch.setattr(console, "_width", 300)
+    frames = tmp_path / "dark.npy"
+    np.save(frames, np.random.default_rng(1).integers(90, 110, (4, 32, 32), dtype=np.uint16))
+    output = tmp_path / "[red]found.csv"
+    assert main(["detect", "--dark", str(frames), "-o", str(output)]) in (0, 1)
+    assert "[red]found.csv" in capsys.readouterr().out
+    assert output.exists()
