@@ -58,3 +58,36 @@ def test_read_only_install_without_home_still_caches(tmp_path):
     assert _saved(env, user="nobody") > 0
     assert _saved(env, user="nobody") == 0
     assert os.path.isdir(cache)
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX owners and modes")
+def test_the_shared_fallback_is_created_private(tmp_path):
+    from fastdefect.kernels import _private_directory
+
+    path = str(tmp_path / "cache")
+    assert _private_directory(path) == path
+    info = os.lstat(path)
+    assert info.st_uid == os.getuid() and info.st_mode & 0o077 == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX owners and modes")
+def test_a_planted_or_open_fallback_is_not_trusted(tmp_path):
+    from fastdefect.kernels import _private_directory
+
+    open_to_all = tmp_path / "open"
+    open_to_all.mkdir()
+    open_to_all.chmod(0o777)
+    chosen = _private_directory(str(open_to_all))
+    assert chosen != str(open_to_all)
+    assert os.lstat(chosen).st_mode & 0o077 == 0
+
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    (tmp_path / "elsewhere").mkdir(mode=0o700)
+    assert _private_directory(str(link)) != str(link)
+
+    if os.geteuid() == 0:  # a directory another user made (and could fill)
+        foreign = tmp_path / "foreign"
+        foreign.mkdir(mode=0o700)
+        os.chown(foreign, 65534, 65534)
+        assert _private_directory(str(foreign)) != str(foreign)

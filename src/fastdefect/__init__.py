@@ -6,11 +6,21 @@ The public API is re-exported here. Heavy parts (numba kernels) load on first us
 
 from __future__ import annotations
 
-import importlib
-from importlib.metadata import PackageNotFoundError, version
+from ._interrupt import exit_at_once_during_startup
 
-from .errors import CameraError, ExitCode, FastDefectError, FileFormatError, InputError
-from .sensor import SensorSpec, sensor_preset
+exit_at_once_during_startup()  # Ctrl-C while the command line imports: one line, 130
+
+import importlib  # noqa: E402
+from importlib.metadata import PackageNotFoundError, version  # noqa: E402
+
+from .errors import (  # noqa: E402
+    CameraError,
+    ExitCode,
+    FastDefectError,
+    FileFormatError,
+    InputError,
+)
+from .sensor import SensorSpec, sensor_preset  # noqa: E402
 
 try:
     __version__ = version("fastdefect")

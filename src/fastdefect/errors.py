@@ -29,6 +29,7 @@ __all__ = [
     "FileFormatError",
     "InputError",
     "MissingExtraError",
+    "OutputError",
     "OutputExistsError",
     "import_optional",
 ]
@@ -90,6 +91,10 @@ class OutputExistsError(InputError):
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         super().__init__(f"{self.path} exists already; use --force to overwrite it")
+
+
+class OutputError(InputError):
+    """An output file cannot be written (permission, disk full, name too long ...)."""
 
 
 class CameraError(FastDefectError):

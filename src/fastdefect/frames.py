@@ -15,6 +15,12 @@ Bit depth comes from, in order: the caller, the file's metadata (our own TIFF me
 the TIFF ``MaxSampleValue`` tag, a raw file's white level), or the container (8 or 16
 bits). ``FrameStack.bit_depth_origin`` says which, so a user can be warned that 10-bit
 data in a 16-bit container needs ``--bit-depth 10``.
+
+Every page of a TIFF is a frame: a file whose pages differ in shape or type is refused
+with the page named, never read in part. Hostile files are refused before memory is
+allocated: a frame larger than :func:`max_frame_pixels` (``$FASTDEFECT_MAX_FRAME_PIXELS``,
+default 8192 x 8192) is an error, and a compressed page whose data would inflate beyond
+its declared size (a "zip bomb") is refused while it is being checked, in bounded memory.
 """
 
 from __future__ import annotations
@@ -22,7 +28,9 @@ from __future__ import annotations
 import glob
 import json
 import logging
+import lzma
 import os
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -63,6 +71,21 @@ METADATA_KEYS = ("exposure_us", "gain", "temperature_c", "cfa", "camera_model", 
 
 ProgressCallback = Callable[[int, int], None]
 
+#: Environment variable: the largest frame, in pixels, fastdefect reads.
+MAX_FRAME_PIXELS_ENV = "FASTDEFECT_MAX_FRAME_PIXELS"
+DEFAULT_MAX_FRAME_PIXELS = 8192 * 8192
+
+
+def max_frame_pixels() -> int:
+    """The largest frame (height x width) fastdefect reads: ``$FASTDEFECT_MAX_FRAME_PIXELS``
+    or 67,108,864 (8192 x 8192). A file claiming more is refused before any allocation."""
+    text = os.environ.get(MAX_FRAME_PIXELS_ENV, "").strip()
+    if not text:
+        return DEFAULT_MAX_FRAME_PIXELS
+    if not text.isdigit() or int(text) < 1:
+        raise InputError(f"{MAX_FRAME_PIXELS_ENV}={text!r}: give a whole number of pixels")
+    return int(text)
+
 
 @dataclass
 class _FrameSource:
@@ -77,6 +100,7 @@ class _FrameSource:
     metadata: dict[str, Any] = field(default_factory=dict)
     data_offset: int | None = None  # contiguous uncompressed TIFF data
     array: np.ndarray | None = None  # frames given in memory
+    keys: list[tuple[int, int]] | None = None  # (series, page in series) of a mixed TIFF
 
     def frames(self) -> Iterator[np.ndarray]:
         if self.array is not None:
@@ -102,11 +126,15 @@ class _FrameSource:
                     shape=self.shape,
                 )
         else:
+            keys = self.keys or [(0, index) for index in range(self.n_frames)]
             with tifffile.TiffFile(self.path) as tif:
-                for index in range(self.n_frames):
+                for index, (series, key) in enumerate(keys):
                     try:
-                        frame = tif.asarray(series=0, key=index)
-                    except Exception as exc:
+                        _check_inflation(self.path, tif.series[series].pages[key], index)
+                        frame = tif.asarray(series=series, key=key)
+                    except FileFormatError:
+                        raise
+                    except Exception as exc:  # tifffile meets all kinds of corruption
                         raise FileFormatError(
                             self.path, f"cannot read frame {index + 1}: {exc}"
                         ) from exc
@@ -370,7 +398,80 @@ def _check_dtype(path: Path, dtype: np.dtype, what: str = "frames") -> np.dtype:
 def _check_shape(path: Path, shape: tuple[int, ...]) -> tuple[int, int]:
     if len(shape) != 2 or min(shape) < 1:
         raise FileFormatError(path, f"frames have shape {shape}; expected 2-D mono frames")
+    limit = max_frame_pixels()
+    if int(shape[0]) * int(shape[1]) > limit:
+        raise FileFormatError(
+            path,
+            f"frames of {shape[0]} x {shape[1]} pixels exceed the limit of {limit} pixels "
+            f"per frame; if the sensor is really that large, set {MAX_FRAME_PIXELS_ENV}",
+        )
     return (int(shape[0]), int(shape[1]))
+
+
+# Decoders tifffile uses without imagecodecs inflate a whole segment, whatever it claims.
+_ZLIB_COMPRESSIONS = (8, 32946)
+_LZMA_COMPRESSION = 34925
+_PACKBITS_COMPRESSION = 32773
+
+
+def _check_inflation(path: Path, page: Any, index: int) -> None:
+    """Refuse a compressed page a segment of which inflates beyond the page's size.
+
+    Each segment (strip or tile) is inflated with an output bound, so a bomb is found
+    in the memory of one frame, before tifffile inflates it without a bound.
+    """
+    layout = getattr(page, "keyframe", None) or page  # a TiffFrame shares its keyframe's
+    compression = int(getattr(layout, "compression", 1) or 1)
+    if compression not in (*_ZLIB_COMPRESSIONS, _LZMA_COMPRESSION, _PACKBITS_COMPRESSION):
+        return
+    itemsize = np.dtype(layout.dtype).itemsize if layout.dtype is not None else 1
+    limit = int(np.prod(layout.shape, dtype=np.int64)) * itemsize
+    if getattr(layout, "is_tiled", False):
+        tile = int(layout.tilewidth) * int(layout.tilelength) * max(int(layout.tiledepth), 1)
+        limit = max(limit, tile * int(layout.samplesperpixel) * itemsize)
+    handle = page.parent.filehandle
+    for offset, count in zip(page.dataoffsets, page.databytecounts, strict=False):
+        if not count:
+            continue
+        handle.seek(offset)
+        data = handle.read(count)
+        if compression == _PACKBITS_COMPRESSION:
+            size = _packbits_size(data, limit)
+        else:
+            inflater = (
+                zlib.decompressobj()
+                if compression in _ZLIB_COMPRESSIONS
+                else lzma.LZMADecompressor()
+            )
+            try:
+                size = len(inflater.decompress(data, limit + 1))
+            except (zlib.error, lzma.LZMAError) as exc:
+                raise FileFormatError(
+                    path, f"frame {index + 1}: corrupt compressed data ({exc})"
+                ) from exc
+        if size > limit:
+            raise FileFormatError(
+                path,
+                f"frame {index + 1}: compressed data inflates beyond the frame's declared "
+                f"{limit} bytes (a decompression bomb); refused",
+            )
+
+
+def _packbits_size(data: bytes, limit: int) -> int:
+    """Bytes PackBits ``data`` decodes to, counting no further than ``limit + 1``."""
+    size = i = 0
+    n = len(data)
+    while i < n and size <= limit:
+        header = data[i]
+        if header < 128:
+            size += header + 1
+            i += header + 2
+        elif header > 128:
+            size += 257 - header
+            i += 2
+        else:
+            i += 1
+    return size
 
 
 def _open_source(path: Path) -> _FrameSource:
@@ -414,7 +515,7 @@ def _open_tiff(path: Path) -> _FrameSource:
             return _tiff_source(path, tif, catcher)
     except FileFormatError:
         raise
-    except (tifffile.TiffFileError, ValueError, OSError, IndexError, KeyError) as exc:
+    except Exception as exc:  # a hostile file makes tifffile raise anything
         raise FileFormatError(path, f"not a readable TIFF file ({exc})") from exc
     finally:
         logger.removeHandler(catcher)
@@ -439,6 +540,8 @@ def _tiff_source(path: Path, tif: tifffile.TiffFile, catcher: _TiffLogCatcher) -
     n_frames = int(np.prod(series.shape[:-2], dtype=np.int64)) if len(series.shape) > 2 else 1
     if n_frames < 1:
         raise FileFormatError(path, "holds no frames")
+    if len(tif.series) > 1:  # pages written one by one, or of different kinds
+        return _mixed_tiff_source(path, tif, catcher, shape, dtype)
     file_size = path.stat().st_size
     frame_bytes = shape[0] * shape[1] * dtype.itemsize
     data_offset = series.dataoffset
@@ -466,6 +569,42 @@ def _tiff_source(path: Path, tif: tifffile.TiffFile, catcher: _TiffLogCatcher) -
         raise FileFormatError(path, f"corrupt TIFF structure ({corrupt[0]})")
     metadata, bit_depth = _tiff_metadata(tif, page, dtype)
     return _FrameSource(path, "tiff", n_frames, shape, dtype, bit_depth, metadata, data_offset)
+
+
+def _mixed_tiff_source(
+    path: Path,
+    tif: tifffile.TiffFile,
+    catcher: _TiffLogCatcher,
+    shape: tuple[int, int],
+    dtype: np.dtype,
+) -> _FrameSource:
+    """A TIFF whose pages tifffile splits into several series: every page is a frame,
+    and all must match the first, else the file is refused naming the page that differs."""
+    keys: list[tuple[int, int]] = []
+    for number, series in enumerate(tif.series):
+        pages = series.pages
+        first = pages[0] if pages else None
+        page_number = (getattr(first, "index", None) or 0) + 1
+        page_shape = tuple(series.shape[-2:])
+        if (
+            "S" in series.axes
+            or getattr(first, "samplesperpixel", 1) > 1
+            or page_shape != shape
+            or np.dtype(series.dtype).newbyteorder("=") != dtype
+        ):
+            raise FileFormatError(
+                path,
+                f"page {page_number} is {_describe(page_shape, series.dtype)} "
+                f"(axes {series.axes}) but page 1 is {_describe(shape, dtype)}; every page "
+                "of a file is a frame of the stack, so all must match",
+            )
+        count = int(np.prod(series.shape[:-2], dtype=np.int64)) if len(series.shape) > 2 else 1
+        keys.extend((number, key) for key in range(count))
+    corrupt = [m for m in catcher.messages if "invalid" in m or "corrupt" in m or "raised" in m]
+    if corrupt:
+        raise FileFormatError(path, f"corrupt TIFF structure ({corrupt[0]})")
+    metadata, bit_depth = _tiff_metadata(tif, tif.series[0].pages[0], dtype)
+    return _FrameSource(path, "tiff", len(keys), shape, dtype, bit_depth, metadata, None, keys=keys)
 
 
 def _tiff_metadata(

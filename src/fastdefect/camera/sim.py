@@ -25,6 +25,13 @@ State (user list, masking, settings, light, a fault spec) persists between proce
 a JSON file: ``$FASTDEFECT_STATE_DIR`` or ``$XDG_STATE_HOME/fastdefect`` or
 ``~/.local/state/fastdefect``, named ``sim-<serial>.json``, written atomically.
 
+Like a real camera opened with exclusive access, a simulated camera is held by one
+process at a time: opening it takes an exclusive lock on ``sim-<serial>.json.lock``
+(``flock``) and reads the state only then; a second process waits for it up to
+``$FASTDEFECT_SIM_LOCK_TIMEOUT`` seconds (default 30), then gets a
+:class:`~fastdefect.errors.CameraError` saying the camera is in use. Two uploads at once
+therefore run one after the other, and neither list is lost.
+
 Faults
 ------
 A fault spec (constructor ``fault=``, else ``$FASTDEFECT_SIM_FAULT``, else the state
@@ -93,6 +100,9 @@ __all__ = [
 SIM_FAULT_ENV = "FASTDEFECT_SIM_FAULT"
 #: Environment variable naming the directory of simulated cameras' state files.
 STATE_DIR_ENV = "FASTDEFECT_STATE_DIR"
+#: Environment variable: seconds to wait for a simulated camera another process holds.
+LOCK_TIMEOUT_ENV = "FASTDEFECT_SIM_LOCK_TIMEOUT"
+DEFAULT_LOCK_TIMEOUT_S = 30.0
 
 STATE_FORMAT = "fastdefect-sim-camera"
 STATE_VERSION = 1
@@ -503,7 +513,14 @@ class SimCamera(FeatureCamera):
             if state_path is not None
             else default_state_dir() / f"sim-{serial}.json"
         )
-        self.state = self._load_or_create(model_name, serial, width, height, seed)
+        self._lock_handle: Any = None
+        if persist:
+            self._lock_handle = _take_lock(self.state_path, serial)
+        try:
+            self.state = self._load_or_create(model_name, serial, width, height, seed)
+        except BaseException:
+            self._release_lock()
+            raise
         if fault is None:
             fault = os.environ.get(SIM_FAULT_ENV) or self.state.fault
         self.faults = FaultPlan.parse(fault)
@@ -607,6 +624,15 @@ class SimCamera(FeatureCamera):
 
     def close(self) -> None:
         self._disconnect()
+        self._release_lock()
+
+    def _release_lock(self) -> None:
+        handle, self._lock_handle = getattr(self, "_lock_handle", None), None
+        if handle is not None:
+            handle.close()  # closing the file releases the flock
+
+    def __del__(self) -> None:
+        self._release_lock()
 
     # -- FeatureCamera hooks -------------------------------------------------------------
 
@@ -694,6 +720,49 @@ class SimCamera(FeatureCamera):
     def ground_truth(self) -> SimGroundTruth:
         """The simulated sensor's defects: factory-listed and latent."""
         return self._sensor.ground_truth()
+
+
+def _lock_timeout() -> float:
+    text = os.environ.get(LOCK_TIMEOUT_ENV, "").strip()
+    try:
+        return float(text) if text else DEFAULT_LOCK_TIMEOUT_S
+    except ValueError:
+        raise InputError(f"{LOCK_TIMEOUT_ENV}={text!r}: give a number of seconds") from None
+
+
+def _take_lock(state_path: Path, serial: str) -> Any:
+    """Hold ``<state file>.lock`` exclusively (waiting up to the lock timeout); return the
+    open lock file, whose closing releases it. Without ``fcntl`` (Windows) nothing is
+    locked."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    lock_path = state_path.with_name(state_path.name + ".lock")
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(lock_path, "a+")  # noqa: SIM115 - held until the camera is closed
+    except OSError as error:
+        raise CameraError(
+            f"cannot lock simulated camera {serial} ({lock_path}): {error}"
+        ) from error
+    deadline = time.monotonic() + _lock_timeout()
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                handle.close()
+                raise CameraError(
+                    f"simulated camera {serial} is in use by another process (lock "
+                    f"{lock_path}); close it there, or wait and try again"
+                ) from None
+            time.sleep(0.05)
+        except OSError as error:
+            handle.close()
+            raise CameraError(f"cannot lock simulated camera {serial}: {error}") from error
+        else:
+            return handle
 
 
 def open_sim_camera(spec: str = "sim", **options: Any) -> SimCamera:

@@ -44,6 +44,7 @@ import numpy as np
 from ..defects import DefectList
 from ..errors import CameraError, InputError
 from ..formats.backup import CameraBackup, write_backup
+from ..outputs import TEMP_SUFFIX, temporary_name_prefix
 from ..rules import RuleSet, Verdict, Verdicts, check_list, rule_set
 from .protocol import Camera, ProgressCallback, merge_lists, normalize_coords
 
@@ -125,7 +126,9 @@ def save_backup(backup: CameraBackup, directory: str | os.PathLike | None = None
 def _save_new(backup: CameraBackup, folder: Path) -> Path:
     data = backup.to_bytes()
     stem = Path(backup.default_file_name).stem
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{stem}.", suffix=".tmp", dir=folder)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=temporary_name_prefix(f"{stem}.bin"), suffix=TEMP_SUFFIX, dir=folder
+    )
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -429,9 +432,10 @@ def upload_user_list(
                 f"{int(outside.sum())} entries lie outside the {backup.width} x {backup.height} "
                 f"sensor of camera {backup.serial}: {shown}; nothing was written"
             )
-    written_backup = backup_writer(backup) if backup_writer is not None else None
     old_user = _coords(backup.user)
     target = requested if replace else merge_lists(old_user, requested)
+    _check_capacity(camera, len(target), backup.serial)
+    written_backup = backup_writer(backup) if backup_writer is not None else None
     read_back = _change(
         camera,
         backup,
@@ -449,6 +453,17 @@ def upload_user_list(
         already_in_factory=_difference(requested, _difference(requested, factory)),
         backup_written=written_backup,
     )
+
+
+def _check_capacity(camera: Camera, entries: int, serial: str) -> None:
+    """Refuse a user list larger than the camera holds, before any backup or write."""
+    transfer = getattr(camera, "transfer", None)
+    capacity = transfer.capacity() if transfer is not None else None
+    if capacity is not None and entries > capacity:
+        raise InputError(
+            f"the user list would have {entries} entries; camera {serial} holds at most "
+            f"{capacity}; nothing was written"
+        )
 
 
 def _change(

@@ -16,7 +16,7 @@ import typer
 import typer.core
 from rich.markup import escape
 
-from .. import __version__
+from .. import __version__, _interrupt
 from ..errors import ExitCode, FastDefectError
 from ._common import err_console
 
@@ -34,8 +34,19 @@ class _Commands(typer.core.TyperGroup):
             err_console.print(f"[bold red]error:[/bold red] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(int(exc.exit_code)) from None
         except KeyboardInterrupt:
-            err_console.print("interrupted")
-            raise typer.Exit(130) from None
+            err_console.print(_interrupt.MESSAGE, markup=False)
+            raise typer.Exit(_interrupt.EXIT_CODE) from None
+        except Exception as exc:
+            # Ctrl-C inside numba or a C extension surfaces as SystemError & co.
+            if not _interrupt.was_interrupted(exc):
+                if isinstance(exc, OSError | MemoryError) and not ctx.params.get("debug"):
+                    # The file system or the machine refused: one line, bad input (2).
+                    what = "out of memory" if isinstance(exc, MemoryError) else str(exc)
+                    err_console.print(f"[bold red]error:[/bold red] {escape(what)}", soft_wrap=True)
+                    raise typer.Exit(int(ExitCode.BAD_INPUT)) from None
+                raise
+            err_console.print(_interrupt.MESSAGE, markup=False)
+            raise typer.Exit(_interrupt.EXIT_CODE) from None
 
 
 app = typer.Typer(
@@ -113,12 +124,24 @@ _register_commands()
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code (the console script exits with it).
 
-    Usage errors (unknown options, bad values) exit with 2 like other bad input.
+    Usage errors (unknown options, bad values) exit with 2 like other bad input. Ctrl-C
+    exits with 130 and the one line ``interrupted``, whatever was running.
     """
+    previous = _interrupt.raise_on_interrupt()
     try:
         app(args=argv, prog_name="fastdefect")
     except SystemExit as exc:
         if exc.code is None:
             return int(ExitCode.OK)
+        if exc.code != _interrupt.EXIT_CODE and _interrupt.was_interrupted():
+            err_console.print(_interrupt.MESSAGE, markup=False)  # click said "Aborted!"
+            return _interrupt.EXIT_CODE
         return exc.code if isinstance(exc.code, int) else int(ExitCode.BAD_INPUT)
+    except BaseException as exc:
+        if not _interrupt.was_interrupted(exc):
+            raise
+        err_console.print(_interrupt.MESSAGE, markup=False)
+        return _interrupt.EXIT_CODE
+    finally:
+        _interrupt.restore(previous)
     return int(ExitCode.OK)

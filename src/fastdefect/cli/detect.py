@@ -192,7 +192,8 @@ def _render(result, output: Path | None) -> None:
     where = f" → {output}" if output else ""
     console.print(
         f"{width} x {height}, {result.bit_depth}-bit, "
-        f"{sum(s.n_frames for s in result.stacks)} frames in {result.seconds:.2f} s{where}"
+        f"{sum(s.n_frames for s in result.stacks)} frames in {result.seconds:.2f} s{where}",
+        markup=False,  # the output name is the user's text
     )
 
 

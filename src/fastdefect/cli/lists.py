@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from ..errors import ExitCode, InputError
 from ._common import CfaOption, ForceOption, JsonOption, console, exit_with, print_json, warn
@@ -231,12 +232,12 @@ def _warn_lossy(defects: DefectList, name: str) -> None:
 def _records_table(title: str, defects: DefectList, limit: int) -> None:
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left")
+    table = Table(title=escape(title), title_justify="left")
     for name in ("Row", "Column", "Kind", "Source"):
         table.add_column(name, justify="right" if name in ("Row", "Column") else "left")
     shown = defects[:limit]
     for record in shown:
-        table.add_row(str(record.row), str(record.column), record.kind, record.source)
+        table.add_row(str(record.row), str(record.column), record.kind, escape(record.source))
     console.print(table)
     if len(defects) > limit:
         console.print(f"... and {len(defects) - limit} more (use --limit)")
@@ -319,7 +320,8 @@ def check(
         shown = indices[:limit]
         if shown:
             table = Table(
-                title=f"{file} ({listfile.format}, rules {ruleset.name})", title_justify="left"
+                title=escape(f"{file} ({listfile.format}, rules {ruleset.name})"),
+                title_justify="left",
             )
             defects = listfile.defects
             show_kind = bool(np.any(defects.kind_codes != KINDS.index("unknown")))
@@ -336,8 +338,8 @@ def check(
                 level = Verdict[record["verdict"].upper()]
                 cells = [str(index + 1), str(record["row"]), str(record["column"])]
                 cells += [record["kind"]] if show_kind else []
-                cells += [record["source"]] if show_source else []
-                cells += [record["verdict"], record["reason"]]
+                cells += [escape(record["source"])] if show_source else []
+                cells += [record["verdict"], escape(record["reason"])]
                 table.add_row(*cells, style=_STYLE[int(level)])
             console.print(table)
             if len(indices) > len(shown):
@@ -378,7 +380,9 @@ def stats(
         return
     from rich.table import Table
 
-    table = Table(title=f"{file} ({listfile.format})", title_justify="left", show_header=False)
+    table = Table(
+        title=escape(f"{file} ({listfile.format})"), title_justify="left", show_header=False
+    )
     table.add_column("what")
     table.add_column("value", justify="right")
     for key in (
@@ -394,14 +398,14 @@ def stats(
     for kind, count in summary.by_kind.items():
         table.add_row(f"kind {kind}", str(count))
     for source, count in summary.by_source.items():
-        table.add_row(f"source {source}", str(count))
+        table.add_row(f"source {escape(source)}", str(count))
     if summary.cluster_sizes:
         sizes = ", ".join(f"{n} x {size}" for size, n in sorted(summary.cluster_sizes.items()))
         table.add_row("clusters by size", sizes)
     if "sensor" in document:
         table.add_row("sensor", f"{listfile.width} x {listfile.height}")
     if "serial" in document:
-        table.add_row("serial", listfile.serial or "")
+        table.add_row("serial", escape(listfile.serial or ""))
     console.print(table)
 
 
@@ -459,7 +463,8 @@ def merge(
     else:
         console.print(
             f"merged {len(files)} lists ({total} entries) into {len(merged)} unique "
-            f"entries: {output} ({name})"
+            f"entries: {output} ({name})",
+            markup=False,
         )
 
 
@@ -509,7 +514,8 @@ def diff(
         return
     summary = result.summary()
     console.print(
-        f"{old} -> {new}: [red]{summary['new']} new[/red], [green]{summary['healed']} "
+        f"{escape(str(old))} -> {escape(str(new))}: [red]{summary['new']} new[/red], "
+        f"[green]{summary['healed']} "
         f"healed[/green], {summary['unchanged']} unchanged"
         + (f" ({summary['kind_changed']} changed kind)" if summary["kind_changed"] else "")
     )
@@ -518,7 +524,7 @@ def diff(
     if len(result.healed):
         _records_table("healed defects", result.healed, limit)
     if output is not None:
-        console.print(f"new defects written to {output}")
+        console.print(f"new defects written to {output}", markup=False)
 
 
 def _pairs(values: list[int]) -> tuple[list[int], list[int]]:
@@ -557,7 +563,7 @@ def add(
         listfile.defects.metadata
     )
     _write(target, result, to=to, like=listfile, overwrite=overwrite, keep_bak=keep_bak, options={})
-    console.print(f"added {len(extra)} entries: {target} now lists {len(result)}")
+    console.print(f"added {len(extra)} entries: {target} now lists {len(result)}", markup=False)
 
 
 @list_app.command("remove")
@@ -581,7 +587,7 @@ def remove(
         raise InputError(f"{file}: {exc}; nothing written") from exc
     _write(target, result, to=to, like=listfile, overwrite=overwrite, keep_bak=keep_bak, options={})
     removed = len(listfile.defects) - len(result)
-    console.print(f"removed {removed} entries: {target} now lists {len(result)}")
+    console.print(f"removed {removed} entries: {target} now lists {len(result)}", markup=False)
 
 
 @list_app.command("clear")
@@ -603,7 +609,9 @@ def clear(
         result = listfile.defects.take([])
     _write(target, result, to=to, like=listfile, overwrite=overwrite, keep_bak=keep_bak, options={})
     kept = f" ({len(result)} factory entries kept)" if len(result) else ""
-    console.print(f"cleared {len(listfile.defects) - len(result)} entries: {target}{kept}")
+    console.print(
+        f"cleared {len(listfile.defects) - len(result)} entries: {target}{kept}", markup=False
+    )
 
 
 @list_app.command("convert")
@@ -646,5 +654,6 @@ def convert(
         },
     )
     console.print(
-        f"{source_file} ({listfile.format}) -> {output} ({name}): {len(listfile.defects)} entries"
+        f"{source_file} ({listfile.format}) -> {output} ({name}): {len(listfile.defects)} entries",
+        markup=False,
     )

@@ -135,7 +135,8 @@ def report_command(
     console.print(
         f"{output}: {len(report.html.encode('utf-8')) / 1e6:.2f} MB, sections "
         f"{', '.join(report.sections)}; analysis {report.analysis.seconds:.2f} s, "
-        f"rendering {report.seconds:.2f} s"
+        f"rendering {report.seconds:.2f} s",
+        markup=False,
     )
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from ._common import CfaOption, ForceOption, JsonOption, console, print_json, progress_bar
 
@@ -254,10 +255,10 @@ def _render(result: Any) -> None:
         for source, count in result.warm_counts.items():
             table.add_row(f"[dim]{source}[/dim]", f"[dim]{count}[/dim]")
     console.print(table)
-    console.print(f"Files written to [bold]{result.directory}[/bold]:", soft_wrap=True)
+    console.print(f"Files written to [bold]{escape(str(result.directory))}[/bold]:", soft_wrap=True)
     files = Table()
     files.add_column("file")
     files.add_column("size", justify="right")
     for path in result.files.values():
-        files.add_row(path.name, _human_size(path.stat().st_size))
+        files.add_row(escape(path.name), _human_size(path.stat().st_size))
     console.print(files)

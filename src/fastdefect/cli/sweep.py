@@ -168,7 +168,8 @@ def _render(result, output: Path | None, written: dict) -> None:
     where = f" → {', '.join(targets)}" if targets else ""
     console.print(
         f"{width} x {height}, {len(result.thresholds)} thresholds: analysis "
-        f"{result.seconds_analysis:.2f} s, sweep {result.seconds_sweep:.2f} s{where}"
+        f"{result.seconds_analysis:.2f} s, sweep {result.seconds_sweep:.2f} s{where}",
+        markup=False,
     )
 
 

@@ -24,7 +24,9 @@ __all__ = [
     "emit_warning",
     "field_spans",
     "read_text",
+    "shown",
     "split_lines",
+    "unclosed_quote",
 ]
 
 WarningCallback = Callable[[str], None]
@@ -32,6 +34,36 @@ WarningCallback = Callable[[str], None]
 UTF8_BOM = b"\xef\xbb\xbf"
 #: How many problems an error message lists; all of them are on ``ListFileError.problems``.
 MESSAGE_PROBLEMS = 20
+#: A reader stops after this many problems (memory stays bounded on hostile files).
+MAX_PROBLEMS = 1000
+#: Values quoted in messages are cut to this many characters.
+SHOWN_CHARACTERS = 60
+
+
+def shown(value: object, limit: int = SHOWN_CHARACTERS) -> str:
+    """``repr`` of a value for a message, cut to ``limit`` characters with its length said.
+
+    A hostile file can hold a value of megabytes; the message stays one readable line.
+    """
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]!r}... ({len(value)} characters)"
+    text = repr(value)
+    if len(text) > limit + 2:
+        return f"{text[:limit]}... ({len(text)} characters)"
+    return text
+
+
+def digits_value(text: str, limit: int) -> int | None:
+    """The value of a string of ASCII digits, or None when it exceeds ``limit``.
+
+    Huge digit runs are judged by their length first: ``int()`` of thousands of digits
+    is refused by Python (and slow), so it is never attempted.
+    """
+    significant = text.lstrip("0")
+    if len(significant) > len(str(limit)):
+        return None
+    value = int(significant) if significant else 0
+    return value if value <= limit else None
 
 
 @contextlib.contextmanager
@@ -81,21 +113,45 @@ class ListFileError(FileFormatError):
     the other problems (the first twenty).
     """
 
-    def __init__(self, path: str | os.PathLike, problems: Sequence[Problem]) -> None:
+    def __init__(
+        self, path: str | os.PathLike, problems: Sequence[Problem], *, stopped: bool = False
+    ) -> None:
         problems = sorted(problems, key=lambda p: (p.line, p.column or 0))
         if not problems:
             raise ValueError("ListFileError needs at least one problem")
         self.problems = list(problems)
+        #: True when reading stopped at :data:`MAX_PROBLEMS` (there may be more).
+        self.stopped = stopped
         first = problems[0]
         reason = first.message
         rest = problems[1:]
         if rest:
-            shown = rest[: MESSAGE_PROBLEMS - 1]
+            listed = rest[: MESSAGE_PROBLEMS - 1]
             reason += f"\n{len(rest)} more problem{'s' if len(rest) > 1 else ''}:"
-            reason += "".join(f"\n  {problem}" for problem in shown)
-            if len(rest) > len(shown):
-                reason += f"\n  ... and {len(rest) - len(shown)} more"
+            reason += "".join(f"\n  {problem}" for problem in listed)
+            if len(rest) > len(listed):
+                reason += f"\n  ... and {len(rest) - len(listed)} more"
+        if stopped:
+            reason += f"\n  (reading stopped after {len(problems)} problems)"
         super().__init__(os.fspath(path), reason, line=first.line, column=first.column)
+
+
+class ProblemList(list):
+    """Problems of one file; raises :class:`ListFileError` when :data:`MAX_PROBLEMS` is hit."""
+
+    def __init__(self, path: str | os.PathLike, *, keep: bool = True) -> None:
+        super().__init__()
+        self.path = path
+        self.keep = keep  # False: count only (lenient reading warns and goes on)
+        self.count = 0
+
+    def append(self, problem: Problem) -> None:
+        self.count += 1
+        if not self.keep:
+            return
+        super().append(problem)
+        if len(self) >= MAX_PROBLEMS:
+            raise ListFileError(self.path, self, stopped=True)
 
 
 def read_text(path: str | os.PathLike, what: str) -> str:
@@ -139,26 +195,39 @@ def split_lines(text: str) -> list[str]:
     return lines
 
 
-def field_spans(line: str, delimiter: str = ",") -> list[tuple[str, int]]:
+def field_spans(
+    line: str, delimiter: str = ",", max_fields: int | None = None
+) -> list[tuple[str, int]]:
     """Split ``line`` on ``delimiter`` honouring double quotes; each field with its 1-based
-    start column. Quotes are removed and ``""`` unescaped."""
+    start column. Quotes are removed and ``""`` unescaped.
+
+    ``max_fields`` stops after that many fields (the last one holds the rest of the
+    line), so a line of millions of delimiters costs no more than a short one. A quote
+    left open runs to the end of the line; :func:`unclosed_quote` finds it.
+    """
     fields: list[tuple[str, int]] = []
     i, n = 0, len(line)
     while True:
         start = i
+        if max_fields is not None and len(fields) == max_fields - 1:
+            fields.append((line[i:], start + 1))
+            return fields
         if i < n and line[i] == '"':
             value = []
             i += 1
-            while i < n:
-                if line[i] == '"':
-                    if i + 1 < n and line[i + 1] == '"':
-                        value.append('"')
-                        i += 2
-                        continue
-                    i += 1
+            while True:
+                quote = line.find('"', i)
+                if quote < 0:  # unclosed: the rest of the line
+                    value.append(line[i:])
+                    i = n
                     break
-                value.append(line[i])
-                i += 1
+                value.append(line[i:quote])
+                if line.startswith('""', quote):
+                    value.append('"')
+                    i = quote + 2
+                    continue
+                i = quote + 1
+                break
             end = line.find(delimiter, i)
             end = n if end < 0 else end
             fields.append(("".join(value) + line[i:end], start + 1))
@@ -169,6 +238,29 @@ def field_spans(line: str, delimiter: str = ",") -> list[tuple[str, int]]:
         if end >= n:
             return fields
         i = end + 1
+
+
+def unclosed_quote(line: str, delimiter: str = ",") -> int | None:
+    """1-based column of a field's opening quote that is never closed on ``line``, or None."""
+    i, n = 0, len(line)
+    while i < n:
+        if line[i] == '"':
+            opened = i
+            i += 1
+            while True:
+                quote = line.find('"', i)
+                if quote < 0:
+                    return opened + 1
+                if line.startswith('""', quote):
+                    i = quote + 2
+                    continue
+                i = quote + 1
+                break
+        end = line.find(delimiter, i)
+        if end < 0:
+            return None
+        i = end + 1
+    return None
 
 
 def value_column(text: str, start: int) -> int:

@@ -53,7 +53,7 @@ from .. import __version__
 from ..defects import MAX_COORDINATE, DefectList
 from ..errors import FileFormatError, InputError
 from ..outputs import atomic_output
-from ._common import ListFile, ListFileError, Problem
+from ._common import ListFile, ListFileError, Problem, ProblemList, digits_value, shown
 
 NAME = "arri-xml"
 PIXEL_ELEMENTS = {"pixel", "defectpixel", "maskedpixel", "userpixel", "badpixel", "entry", "point"}
@@ -85,7 +85,7 @@ class _Handler(ContentHandler):
         self.locator = None
         self.stack: list[_Element] = []
         self.pixels: list[tuple[int, int, int, int]] = []  # x, y, line, column
-        self.problems: list[Problem] = []
+        self.problems: list[Problem] = []  # a ProblemList once the file is known
         self.serial: str | None = None
         self.model: str | None = None
         self.width: int | None = None
@@ -124,9 +124,15 @@ class _Handler(ContentHandler):
     def _int(self, value: str, what: str, line: int, column: int) -> int | None:
         value = value.strip()
         if not _INT.fullmatch(value):
-            self.problems.append(Problem(line, column, f"{what} {value!r} is not an integer"))
+            self.problems.append(Problem(line, column, f"{what} {shown(value)} is not an integer"))
             return None
-        return int(value)
+        # Every value we use lies within 0..65536 (offsets within +-65536); a longer
+        # number is judged by its length, never converted (int() of thousands of digits).
+        magnitude = digits_value(value.lstrip("+-"), 10**9)
+        if magnitude is None:
+            self.problems.append(Problem(line, column, f"{what} {shown(value)} is far too large"))
+            return None
+        return -magnitude if value.startswith("-") else magnitude
 
     def _pick(self, element: _Element, names: tuple[str, ...]) -> tuple[str, int, int] | None:
         for name in names:
@@ -218,6 +224,7 @@ def read(
     if not data.strip():
         raise FileFormatError(path, "file is empty; expected an ARRI User Pixel Mask XML")
     handler = _Handler()
+    handler.problems = ProblemList(path)
     try:
         defusedxml.sax.parseString(
             data, handler, forbid_dtd=False, forbid_entities=True, forbid_external=True
@@ -228,6 +235,10 @@ def read(
             f"not well-formed XML ({exc.getMessage()})",
             line=exc.getLineNumber(),
             column=exc.getColumnNumber() + 1,
+        ) from exc
+    except LookupError as exc:  # <?xml encoding="..."?> names an encoding Python lacks
+        raise FileFormatError(
+            path, f"the XML declaration names an unknown text encoding ({shown(str(exc))})"
         ) from exc
     except DefusedXmlException as exc:
         line, column = handler.position()

@@ -28,9 +28,12 @@ from ._common import (
     ListFile,
     ListFileError,
     Problem,
+    ProblemList,
     WarningCallback,
+    digits_value,
     emit_warning,
     read_text,
+    shown,
     split_lines,
     value_column,
 )
@@ -39,7 +42,8 @@ NAME = "av-csv"
 HEADER = "Row, Column"
 _FIELD_NAMES = ("Row", "Column")
 _SIGNED_INT = re.compile(r"[+-]?[0-9]+")
-_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# No two ways to match one digit run: linear time on a 40k-digit value (no backtracking).
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _OTHER_DELIMITERS = (";", "\t", "|")
 WHAT = "Allied Vision user list CSV"
 
@@ -47,53 +51,53 @@ WHAT = "Allied Vision user list CSV"
 def judge_value(text: str, name: str) -> tuple[int | None, str | None]:
     """Parse one coordinate; return ``(value, None)`` or ``(None, why it is bad)``."""
     value = text.strip(" \t")
-    shown = repr(value)
+    quoted = shown(value)
     if value == "":
         return None, f"{name} value is blank"
     if value.isascii() and value.isdigit():
-        number = int(value)
-        if number > MAX_COORDINATE:
-            return None, f"{name} value {shown} is too large (largest allowed {MAX_COORDINATE})"
+        number = digits_value(value, MAX_COORDINATE)
+        if number is None:
+            return None, f"{name} value {quoted} is too large (largest allowed {MAX_COORDINATE})"
         return number, None
     for delimiter in _OTHER_DELIMITERS:
         if delimiter in value:
             return None, (
-                f"{name} value {shown} contains {delimiter!r}: wrong delimiter, the values "
+                f"{name} value {quoted} contains {delimiter!r}: wrong delimiter, the values "
                 "must be separated by a comma"
             )
     if _SIGNED_INT.fullmatch(value):
         if value.startswith("-"):
-            return None, f"{name} value {shown} is negative (allowed 0..{MAX_COORDINATE})"
-        return None, f"{name} value {shown} has a sign; write the bare number"
+            return None, f"{name} value {quoted} is negative (allowed 0..{MAX_COORDINATE})"
+        return None, f"{name} value {quoted} has a sign; write the bare number"
     if _NUMBER.fullmatch(value):
         if value.startswith("-"):
-            return None, f"{name} value {shown} is negative (allowed 0..{MAX_COORDINATE})"
-        return None, f"{name} value {shown} is not a whole number"
-    return None, f"{name} value {shown} is not a number"
+            return None, f"{name} value {quoted} is negative (allowed 0..{MAX_COORDINATE})"
+        return None, f"{name} value {quoted} is not a whole number"
+    return None, f"{name} value {quoted} is not a number"
 
 
 def _header_problem(header: str) -> Problem | None:
-    names = [f.strip(" \t").lower() for f in header.split(",")]
+    names = [f.strip(" \t").lower() for f in header.split(",", 2)]
     if names == ["row", "column"]:
         return None
-    shown = repr(header)
+    quoted = shown(header)
     for delimiter in _OTHER_DELIMITERS:
         if delimiter in header:
             column = header.index(delimiter) + 1
             return Problem(
                 1,
                 column,
-                f"header {shown} uses {delimiter!r}: wrong delimiter, "
+                f"header {quoted} uses {delimiter!r}: wrong delimiter, "
                 f"the file must be comma-separated with the header {HEADER!r}",
             )
     if names == ["column", "row"]:
-        return Problem(1, 1, f"header {shown} has the columns swapped; expected {HEADER!r}")
+        return Problem(1, 1, f"header {quoted} has the columns swapped; expected {HEADER!r}")
     first = names[0] if names else ""
     if first.isdigit() or first.lstrip("-").isdigit():
-        return Problem(1, 1, f"no header: the first line is {shown}; expected {HEADER!r}")
+        return Problem(1, 1, f"no header: the first line is {quoted}; expected {HEADER!r}")
     if header.strip() == "":
         return Problem(1, 1, f"the first line is blank; expected the header {HEADER!r}")
-    return Problem(1, 1, f"header is {shown}; expected {HEADER!r}")
+    return Problem(1, 1, f"header is {quoted}; expected {HEADER!r}")
 
 
 def read(
@@ -156,6 +160,10 @@ def _parse_fast(body: str) -> np.ndarray | None:
     value above 65535, a blank line) returns None: the line-by-line reader then finds
     and reports it precisely.
     """
+    # A well-formed line is at most 13 characters ("65535, 65535" and blanks): a body
+    # with fewer line ends is not for the fast path, and a long bad value is not copied.
+    if body.count("\n") * 14 + 14 < len(body):
+        return None
     body = body.rstrip(" \t\n")
     if not body:
         return np.zeros((0, 2), dtype=np.int64)
@@ -192,7 +200,7 @@ def _read_slowly(
     on_warning: WarningCallback | None,
     label: str,
 ) -> ListFile:
-    problems: list[Problem] = []
+    problems = ProblemList(path, keep=not lenient)
     rows: list[int] = []
     columns: list[int] = []
     for number, line in enumerate(lines[1:], start=2):
@@ -207,7 +215,7 @@ def _read_slowly(
             if wrong:
                 column = line.index(wrong[0]) + 1
                 why = (
-                    f"wrong delimiter {wrong[0]!r} in {line.strip()!r}: the values must be "
+                    f"wrong delimiter {wrong[0]!r} in {shown(line.strip())}: the values must be "
                     "separated by a comma"
                 )
                 problems.append(Problem(number, column, why))
@@ -242,7 +250,7 @@ def _read_slowly(
             values.append(value)
         if len(fields) > 2:
             text, start = fields[2]
-            why = f"{len(fields)} values; expected 2 (Row, Column)"
+            why = f"{line.count(',') + 1} values; expected 2 (Row, Column)"
             problems.append(Problem(number, start, why))
             if lenient:
                 emit_warning(
@@ -257,9 +265,13 @@ def _read_slowly(
 
 
 def _plain_spans(line: str) -> list[tuple[str, int]]:
-    """Fields split on every comma (quotes are not special in this format)."""
+    """The first three fields, split on commas (quotes are not special in this format).
+
+    Two values are expected; a third only tells that there are too many, so a line of
+    millions of commas is split no further.
+    """
     spans, start = [], 0
-    for part in line.split(","):
+    for part in line.split(",", 2):
         spans.append((part, start + 1))
         start += len(part) + 1
     return spans

@@ -59,6 +59,9 @@ HEADER_SIZE = _HEADER.size  # 40
 DIGEST_SIZE = 32
 MAX_TEXT_BYTES = 1024
 _ENTRY = np.dtype([("row", "<u2"), ("column", "<u2")])
+# Creation times a backup can hold: 1970-01-01 .. 9999-12-31 (datetime's range).
+_EARLIEST = 0
+_LATEST = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp())
 
 
 def backup_file_name(serial: str, created: datetime | None = None) -> str:
@@ -192,7 +195,7 @@ class CameraBackup:
             raise FileFormatError(
                 path, f"truncated: {size} bytes, a backup has at least {HEADER_SIZE + DIGEST_SIZE}"
             )
-        (_magic, version, _flags, width, height, created, n_factory, n_user, n_model, n_serial) = (
+        (_magic, version, flags, width, height, created, n_factory, n_user, n_model, n_serial) = (
             _HEADER.unpack_from(data)
         )
         if version != VERSION:
@@ -200,6 +203,10 @@ class CameraBackup:
                 path,
                 f"backup format version {version} is not supported (this fastdefect "
                 f"reads version {VERSION})",
+            )
+        if flags != 0:
+            raise FileFormatError(
+                path, f"flags 0x{flags:04x} are set; they are reserved (0) in format version 1"
             )
         expected = HEADER_SIZE + n_model + n_serial + _ENTRY.itemsize * (n_factory + n_user)
         expected += DIGEST_SIZE
@@ -229,6 +236,12 @@ class CameraBackup:
         except UnicodeDecodeError as exc:
             raise FileFormatError(path, "camera model or serial is not UTF-8 text") from exc
         offset += n_model + n_serial
+        if not _EARLIEST <= created <= _LATEST:
+            raise FileFormatError(
+                path,
+                f"creation time {created} (Unix seconds) is not a date between the years "
+                "1970 and 9999; the backup is damaged",
+            )
         entries = np.frombuffer(data, dtype=_ENTRY, count=n_factory + n_user, offset=offset)
         factory, user = entries[:n_factory], entries[n_factory:]
         try:

@@ -30,20 +30,26 @@ from ._common import (
     ListFile,
     ListFileError,
     Problem,
+    ProblemList,
     WarningCallback,
+    digits_value,
     emit_warning,
     read_text,
+    shown,
     split_lines,
 )
 
 NAME = "dcraw"
 WHAT = "dcraw bad-pixel file"
 _FIELDS = ("column (x)", "row (y)", "timestamp")
+#: Largest timestamp: every whole second up to it is exact in the float64 evidence.
+MAX_TIMESTAMP = 2**53 - 1
 
 
-def _spans(line: str) -> list[tuple[str, int]]:
+def _spans(line: str, max_fields: int = 4) -> list[tuple[str, int]]:
+    """Blank-separated fields with their columns; at most ``max_fields`` (then it stops)."""
     spans, i, n = [], 0, len(line)
-    while i < n:
+    while i < n and len(spans) < max_fields:
         while i < n and line[i] in " \t":
             i += 1
         if i >= n:
@@ -65,7 +71,7 @@ def read(
     """Read a dcraw bad-pixel file; every bad line is reported with its line and column."""
     path = Path(path)
     lines = split_lines(read_text(path, WHAT))
-    problems: list[Problem] = []
+    problems = ProblemList(path)
     rows: list[int] = []
     columns: list[int] = []
     times: list[int] = []
@@ -77,22 +83,26 @@ def read(
             continue
         values: list[int] = []
         for index, (text, start) in enumerate(spans[:3]):
-            limit = MAX_COORDINATE if index < 2 else None
+            limit = MAX_COORDINATE if index < 2 else MAX_TIMESTAMP
             if not (text.isascii() and text.isdigit()):
                 kind = (
                     "negative" if text.startswith("-") and text[1:].isdigit() else "not an integer"
                 )
-                problems.append(Problem(number, start, f"{_FIELDS[index]} {text!r} is {kind}"))
+                problems.append(Problem(number, start, f"{_FIELDS[index]} {shown(text)} is {kind}"))
                 values.append(0)
-            elif limit is not None and int(text) > limit:
+                continue
+            value = digits_value(text, limit)
+            if value is None:
                 problems.append(
                     Problem(
-                        number, start, f"{_FIELDS[index]} {text!r} is too large (largest {limit})"
+                        number,
+                        start,
+                        f"{_FIELDS[index]} {shown(text)} is too large (largest {limit})",
                     )
                 )
                 values.append(0)
             else:
-                values.append(int(text))
+                values.append(value)
         if len(spans) == 2:
             why = "2 values; dcraw needs 'column row timestamp' (it skips this line)"
             if lenient:
@@ -109,7 +119,9 @@ def read(
         elif len(spans) > 3:
             problems.append(
                 Problem(
-                    number, spans[3][1], f"{len(spans)} values; expected 'column row timestamp'"
+                    number,
+                    spans[3][1],
+                    f"{len(content.split())} values; expected 'column row timestamp'",
                 )
             )
         if len(values) == 3:

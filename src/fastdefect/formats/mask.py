@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..defects import DefectList
+from ..defects import MAX_COORDINATE, DefectList
 from ..errors import InputError
 from ..outputs import atomic_output
 from ._common import ListFile, WarningCallback, emit_warning
@@ -82,7 +82,15 @@ def write(
             "a mask image needs the sensor size: give width and height "
             "(--width/--height or --sensor)"
         )
-    mask = defects.to_mask(int(width), int(height))
+    for name, value in (("width", width), ("height", height)):
+        if not 1 <= int(value) <= MAX_COORDINATE + 1:
+            raise InputError(
+                f"{path}: a mask's sensor {name} must be 1..{MAX_COORDINATE + 1}, got {value}"
+            )
+    try:
+        mask = defects.to_mask(int(width), int(height))
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}; nothing written") from exc
     image = mask.astype(np.uint8) * np.uint8(255)
     with atomic_output(path, overwrite=overwrite, backup=backup) as tmp:
         write_image(

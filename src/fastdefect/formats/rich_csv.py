@@ -37,15 +37,21 @@ from ._common import (
     ListFile,
     ListFileError,
     Problem,
+    ProblemList,
     bulk_parsing,
+    digits_value,
     field_spans,
     read_text,
+    shown,
     split_lines,
+    unclosed_quote,
 )
 
 NAME = "csv"
 METADATA_PREFIX = "# fastdefect-metadata:"
 FIXED = ("row", "column", "kind")
+#: More header columns than this is not a defect list (and would cost memory per line).
+MAX_COLUMNS = 1000
 _DIGITS = re.compile(r"[0-9]+(?:\n[0-9]+)*")
 _KIND_CODE = {name: code for code, name in enumerate(KINDS)}
 WHAT = "fastdefect defect list CSV"
@@ -86,6 +92,11 @@ def _read(
                         )
                     ],
                 ) from exc
+            except (ValueError, RecursionError) as exc:  # huge numbers, deep nesting
+                why = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+                raise ListFileError(
+                    path, [Problem(index + 1, None, f"metadata is not usable JSON ({why})")]
+                ) from exc
             if not isinstance(metadata, dict):
                 raise ListFileError(
                     path, [Problem(index + 1, None, "metadata must be a JSON object")]
@@ -103,6 +114,11 @@ def _read(
             ],
         )
     header_number = index + 1
+    if lines[index].count(",") >= MAX_COLUMNS:
+        raise ListFileError(
+            path,
+            [Problem(header_number, 1, f"header has more than {MAX_COLUMNS} columns")],
+        )
     header = [(name.strip(), start) for name, start in field_spans(lines[index])]
     names = [name for name, _ in header]
     if [n.lower() for n in names[:3]] != list(FIXED):
@@ -112,7 +128,7 @@ def _read(
                 Problem(
                     header_number,
                     1,
-                    f"header is {lines[index]!r}; expected it to start with 'row,column,kind'",
+                    f"header is {shown(lines[index])}; expected it to start with 'row,column,kind'",
                 )
             ],
         )
@@ -127,7 +143,8 @@ def _read(
             )
         if name in seen or name.lower() in ("row", "column", "kind", "source"):
             raise ListFileError(
-                path, [Problem(header_number, column, f"evidence column {name!r} appears twice")]
+                path,
+                [Problem(header_number, column, f"evidence column {shown(name)} appears twice")],
             )
         seen.add(name)
 
@@ -140,37 +157,55 @@ def _read(
         body = [line for line in body if not line.startswith("#")]
     else:
         kept_numbers = None
-    if any('"' in line for line in body):
-        records = list(csv.reader(body))
-    else:  # nothing quoted: a plain split is the same and much faster
-        records = [line.split(",") for line in body]
     width = len(names)
-    problems: list[Problem] = []
+    problems = ProblemList(path)
 
     def line_number(row_index: int) -> int:
         return kept_numbers[row_index] if kept_numbers is not None else first_number + row_index
 
-    if any(len(record) != width for record in records):
+    if any('"' in line for line in body):
+        # Each line is one record: a quote left open is an error here, not a value that
+        # runs on into (and swallows) the next lines as the csv module would read it.
+        records = []
+        for row_index, line in enumerate(body):
+            if '"' not in line:
+                records.append(line.split(",", width))
+                continue
+            opened = unclosed_quote(line)
+            if opened is not None:
+                problems.append(
+                    Problem(
+                        line_number(row_index),
+                        opened,
+                        "quote is not closed on this line (a value cannot span lines)",
+                    )
+                )
+                records.append([""] * width)
+                continue
+            records.append([value for value, _ in field_spans(line, max_fields=width + 1)])
+    else:  # nothing quoted: a plain split is much faster
+        records = [line.split(",") for line in body]
+
+    if problems or any(len(record) != width for record in records):
         for row_index, (line, record) in enumerate(zip(body, records, strict=True)):
             if len(record) == width:
                 continue
             if not line.strip():
                 problems.append(Problem(line_number(row_index), 1, "blank line"))
             else:
-                spans = field_spans(line)
+                spans = field_spans(line, max_fields=width + 1)
                 column = spans[width][1] if len(spans) > width else len(line) + 1
+                count = f"more than {width}" if len(spans) > width else str(len(spans))
                 problems.append(
                     Problem(
-                        line_number(row_index),
-                        column,
-                        f"{len(record)} values; the header has {width}",
+                        line_number(row_index), column, f"{count} values; the header has {width}"
                     )
                 )
         raise ListFileError(path, problems)
     columns = list(zip(*records, strict=True)) if records else [()] * width
 
     def locate(field_index: int, row_index: int) -> tuple[int, int]:
-        spans = field_spans(body[row_index])
+        spans = field_spans(body[row_index], max_fields=field_index + 2)
         return line_number(row_index), spans[field_index][1]
 
     coords = []
@@ -182,19 +217,25 @@ def _read(
             for row_index, value in enumerate(values):
                 if not (value.isascii() and value.isdigit()):
                     line, col = locate(field_index, row_index)
-                    shown = (
-                        "blank" if not value else f"{value!r} is not an integer 0..{MAX_COORDINATE}"
+                    what = (
+                        "blank"
+                        if not value
+                        else f"{shown(value)} is not an integer 0..{MAX_COORDINATE}"
                     )
-                    problems.append(Problem(line, col, f"{name} value {shown}"))
+                    problems.append(Problem(line, col, f"{name} value {what}"))
             continue
-        array = np.array(values, dtype=np.int64) if values else np.zeros(0, np.int64)
+        if any(len(value) > 5 for value in values):  # judged by length: int() of huge runs fails
+            parsed = [digits_value(value, MAX_COORDINATE) for value in values]
+            array = np.array([MAX_COORDINATE + 1 if v is None else v for v in parsed], np.int64)
+        else:
+            array = np.array(values, dtype=np.int64) if values else np.zeros(0, np.int64)
         for row_index in np.flatnonzero(array > MAX_COORDINATE).tolist():
             line, col = locate(field_index, row_index)
             problems.append(
                 Problem(
                     line,
                     col,
-                    f"{name} value {values[row_index]!r} is too large "
+                    f"{name} value {shown(values[row_index])} is too large "
                     f"(largest allowed {MAX_COORDINATE})",
                 )
             )
@@ -210,7 +251,7 @@ def _read(
                     Problem(
                         line,
                         col,
-                        f"kind {columns[2][row_index].strip()!r} is unknown; known kinds: "
+                        f"kind {shown(columns[2][row_index].strip())} is unknown; known kinds: "
                         f"{', '.join(KINDS)}",
                     )
                 )
@@ -244,23 +285,25 @@ def _read(
                     float(text)
                 except ValueError:
                     line, col = locate(field_index, row_index)
-                    problems.append(Problem(line, col, f"{name} value {text!r} is not a number"))
+                    problems.append(
+                        Problem(line, col, f"{name} value {shown(text)} is not a number")
+                    )
         evidence[name] = array
 
     if problems:
         raise ListFileError(path, problems)
-    return ListFile(
-        DefectList(
+    try:
+        defects = DefectList(
             coords[0],
             coords[1],
             kinds=kind_codes,
             source=sources,
             evidence=evidence,
             metadata=metadata,
-        ),
-        NAME,
-        path,
-    )
+        )
+    except InputError as exc:
+        raise ListFileError(path, [Problem(header_number, None, str(exc))]) from exc
+    return ListFile(defects, NAME, path)
 
 
 def _format_float(value: float) -> str:

@@ -33,7 +33,7 @@ import numpy as np
 from ..defects import KINDS, MAX_COORDINATE, DefectList
 from ..errors import FileFormatError, InputError
 from ..outputs import atomic_output
-from ._common import ListFile, bulk_parsing, read_text
+from ._common import MAX_PROBLEMS, ListFile, bulk_parsing, read_text, shown
 
 NAME = "json"
 FORMAT_TAG = "fastdefect-defect-list"
@@ -66,6 +66,21 @@ def _read(
         ) from exc
     except ValueError as exc:
         raise FileFormatError(path, f"not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise FileFormatError(path, "not usable JSON: nested too deeply") from exc
+    try:
+        return _from_document(path, document, source)
+    except RecursionError as exc:  # a deeply nested value quoted in a message
+        raise FileFormatError(path, "not usable JSON: a value is nested too deeply") from exc
+
+
+def _quote(value: Any) -> str:
+    """A JSON value for a message, cut short."""
+    text = json.dumps(value)
+    return text if len(text) <= 40 else f"{text[:40]}... ({len(text)} characters)"
+
+
+def _from_document(path: Path, document: Any, source: str | None) -> ListFile:
     metadata: dict[str, Any] = {}
     declared: list[str] = []
     if isinstance(document, list):
@@ -73,11 +88,12 @@ def _read(
     elif isinstance(document, dict):
         tag = document.get("format", FORMAT_TAG)
         if tag != FORMAT_TAG:
-            raise FileFormatError(path, f"format is {tag!r}; expected {FORMAT_TAG!r}")
+            raise FileFormatError(path, f"format is {_quote(tag)}; expected {FORMAT_TAG!r}")
         version = document.get("version", VERSION)
         if version != VERSION:
             raise FileFormatError(
-                path, f"version {version!r} is not supported (this fastdefect reads {VERSION})"
+                path,
+                f"version {_quote(version)} is not supported (this fastdefect reads {VERSION})",
             )
         if "entries" not in document:
             raise FileFormatError(path, "has no 'entries' array")
@@ -107,8 +123,10 @@ def _read(
         problems.append(f"entries[{i}]{what}")
 
     for i, entry in enumerate(entries):
+        if len(problems) >= MAX_PROBLEMS:
+            break
         if not isinstance(entry, dict):
-            problem(i, f": must be an object, got {json.dumps(entry)[:40]}")
+            problem(i, f": must be an object, got {_quote(entry)}")
             continue
         for field, target in (("row", rows), ("column", columns)):
             if field not in entry:
@@ -116,22 +134,20 @@ def _read(
                 continue
             value = entry[field]
             if type(value) is not int:
-                problem(i, f".{field}: {json.dumps(value)[:40]} is not an integer")
+                problem(i, f".{field}: {_quote(value)} is not an integer")
             elif not 0 <= value <= MAX_COORDINATE:
                 problem(i, f".{field}: {value} is outside 0..{MAX_COORDINATE}")
             else:
                 target[i] = value
         kind = entry.get("kind", "unknown")
-        if kind not in _KIND_CODE:
-            problem(
-                i, f".kind: {json.dumps(kind)[:40]} is unknown; known kinds: {', '.join(KINDS)}"
-            )
+        if not isinstance(kind, str) or kind not in _KIND_CODE:
+            problem(i, f".kind: {_quote(kind)} is unknown; known kinds: {', '.join(KINDS)}")
         else:
             kinds[i] = _KIND_CODE[kind]
         if "source" in entry:
             label = entry["source"]
             if not isinstance(label, str) or not label or "\n" in label or "\r" in label:
-                problem(i, f".source: {json.dumps(label)[:40]} must be a non-empty one-line string")
+                problem(i, f".source: {_quote(label)} must be a non-empty one-line string")
             else:
                 sources[i] = label
         evidence = entry.get("evidence", {})
@@ -144,17 +160,24 @@ def _read(
             if isinstance(value, str) and value in _INFINITIES:
                 value = _INFINITIES[value]
             if isinstance(value, bool) or not isinstance(value, int | float):
-                problem(i, f".evidence.{name}: {json.dumps(value)[:40]} is not a number")
+                problem(i, f".evidence.{shown(name, 40)}: {_quote(value)} is not a number")
+                continue
+            try:
+                number = float(value)
+            except OverflowError:
+                problem(i, f".evidence.{shown(name, 40)}: {_quote(value)} is too large")
                 continue
             if name not in values:
                 values[name] = {}
                 names.append(name)
-            values[name][i] = float(value)
+            values[name][i] = number
     if problems:
-        shown = "; ".join(problems[:20])
+        listed = "; ".join(problems[:20])
         more = f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""
+        if len(problems) >= MAX_PROBLEMS:
+            more += " (reading stopped there)"
         raise FileFormatError(
-            path, f"{len(problems)} bad entr{'ies' if len(problems) > 1 else 'y'}: {shown}{more}"
+            path, f"{len(problems)} bad entr{'ies' if len(problems) > 1 else 'y'}: {listed}{more}"
         )
     evidence_arrays = {}
     for name in names:

@@ -6,11 +6,21 @@ installed read-only, in the user's cache directory. With neither writable (a rea
 install run by a user without a home directory) numba refuses to cache at all and the
 kernels fail to load; :func:`_ensure_cache_directory` points it to a per-user temporary
 directory in that case, before any kernel is defined.
+
+Numba loads what it finds in its cache, and a cache in a shared temporary directory
+could be planted by another user. The per-user directory is therefore created with mode
+0700 and used only when it is a real directory (not a symlink) owned by this user and
+writable by nobody else; otherwise a fresh private directory is used for this run
+(nothing cached across runs, nothing foreign loaded).
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
+import shutil
+import stat
 import tempfile
 from pathlib import Path
 
@@ -35,7 +45,32 @@ def _ensure_cache_directory() -> None:
     if _writable(beside_source) or _writable(user_cache):
         return  # numba's own locators will find a place
     uid = os.getuid() if hasattr(os, "getuid") else "user"
-    config.CACHE_DIR = os.path.join(tempfile.gettempdir(), f"fastdefect-numba-{uid}")
+    shared = os.path.join(tempfile.gettempdir(), f"fastdefect-numba-{uid}")
+    config.CACHE_DIR = _private_directory(shared)
+
+
+def _private_directory(path: str) -> str:
+    """``path`` if it is (or can be made) a directory only this user controls, else a
+    fresh private temporary directory, removed when the process ends."""
+    if not hasattr(os, "getuid"):  # Windows: per-user temp directories already
+        os.makedirs(path, exist_ok=True)
+        return path
+    with contextlib.suppress(FileExistsError, OSError):
+        os.mkdir(path, 0o700)
+    try:
+        info = os.lstat(path)
+    except OSError:
+        info = None
+    if (
+        info is not None
+        and stat.S_ISDIR(info.st_mode)
+        and info.st_uid == os.getuid()
+        and not info.st_mode & 0o022
+    ):
+        return path
+    fresh = tempfile.mkdtemp(prefix="fastdefect-numba-private-")
+    atexit.register(shutil.rmtree, fresh, ignore_errors=True)
+    return fresh
 
 
 _ensure_cache_directory()
