@@ -138,6 +138,12 @@ class _FrameSource:
                         raise FileFormatError(
                             self.path, f"cannot read frame {index + 1}: {exc}"
                         ) from exc
+                    if frame.size != self.shape[0] * self.shape[1]:  # a page cut short
+                        raise FileFormatError(
+                            self.path,
+                            f"frame {index + 1} holds {frame.size} samples, not "
+                            f"{self.shape[1]} x {self.shape[0]}",
+                        )
                     yield frame.reshape(self.shape).astype(self.dtype.newbyteorder("="), copy=False)
 
 

@@ -133,6 +133,7 @@ from .outputs import atomic_output, check_output_path
 from .sensor import SensorSpec, lsb10_to_dn, parse_cfa
 
 __all__ = [
+    "AMBIGUOUS_SIGMAS",
     "KINDS",
     "OUTPUT_FILES",
     "TRUTH_COLUMNS",
@@ -208,8 +209,8 @@ _RADIUS = 3
 _LINE_NEIGHBOURS = 5
 # Partial lines shorter than this are not segments (DetectionConfig.segment_length).
 _SEGMENT_LENGTH = 32
-# Truth pixels within this many noise sigmas of a threshold are marked ambiguous.
-_AMBIGUOUS_SIGMAS = 5.0
+#: Truth pixels within this many noise sigmas of a threshold are too close to call.
+AMBIGUOUS_SIGMAS = 5.0
 # Stream keys of the SeedSequence children.
 _KEY_LAYOUT, _KEY_MAPS, _KEY_DARK, _KEY_BRIGHT, _KEY_STRENGTH = 0, 1, 2, 3, 4
 _KEY_TELEGRAPH = 5
@@ -1608,7 +1609,7 @@ def _ambiguous(
     rows: np.ndarray,
     pixel_columns: np.ndarray,
 ) -> np.ndarray:
-    """Pixels too close to a threshold to call: within ``_AMBIGUOUS_SIGMAS`` noise sigmas.
+    """Pixels too close to a threshold to call: within ``AMBIGUOUS_SIGMAS`` noise sigmas.
 
     A pixel is ambiguous when its dark deviation, or its bright deviation up or down, is
     within that many of its measured deviation's sigmas of the pixel threshold, or its
@@ -1620,7 +1621,7 @@ def _ambiguous(
     for stack in ("dark", "bright"):
         deviation, sigma = columns[f"{stack}_deviation"], columns[f"{stack}_sigma"]
         for signed in (deviation,) if stack == "dark" else (deviation, -deviation):
-            near |= np.abs(signed - threshold) < _AMBIGUOUS_SIGMAS * sigma
+            near |= np.abs(signed - threshold) < AMBIGUOUS_SIGMAS * sigma
     near &= ~np.isin(injected, ["stuck_high", "stuck_low"])
     line = columns["line_deviation"]
     length = np.array(
@@ -1638,7 +1639,7 @@ def _ambiguous(
         / np.sqrt(config.frames * np.maximum(plane_length, 1))
     )
     with np.errstate(invalid="ignore"):
-        near |= np.abs(np.abs(line) - config.line_threshold_dn) < _AMBIGUOUS_SIGMAS * line_sigma
+        near |= np.abs(np.abs(line) - config.line_threshold_dn) < AMBIGUOUS_SIGMAS * line_sigma
     return near
 
 

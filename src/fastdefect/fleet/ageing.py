@@ -43,6 +43,7 @@ from ..errors import FileFormatError, InputError
 from ..frames import ProgressCallback, write_stack
 from ..outputs import atomic_output, check_output_path
 from ..simulate import (
+    AMBIGUOUS_SIGMAS,
     OUTPUT_FILES,
     TRUTH_COLUMNS,
     SimulatedSensor,
@@ -180,6 +181,14 @@ def _truth_rows(sensor: SimulatedSensor, rows: np.ndarray, columns: np.ndarray) 
         table[f"{stack}_sigma"] = np.sqrt(
             (pixel_std**2 + np.pi / 2 * typical**2 / 48) / config.frames
         )
+    # Too close to call, as the simulator marks its own pixels: a deviation within
+    # AMBIGUOUS_SIGMAS of the threshold (new hot pixels sit 2-3 thresholds up: never).
+    near = np.zeros(n, bool)
+    for stack in ("dark", "bright"):
+        deviation, sigma = table[f"{stack}_deviation"], table[f"{stack}_sigma"]
+        for signed in (deviation,) if stack == "dark" else (deviation, -deviation):
+            near |= np.abs(signed - config.threshold_dn) < AMBIGUOUS_SIGMAS * sigma
+    table["ambiguous"] = near.astype(np.float64)
     for name in ("kind", "source"):
         table[name] = table[name].astype(str)
     return TruthTable({name: table[name] for name in TRUTH_COLUMNS})
