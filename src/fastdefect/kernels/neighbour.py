@@ -39,12 +39,13 @@ Also here, for ``deviation_outliers``' switch to this path: :func:`deviation_bey
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 # The 7-wide row-window sort is the median filter's (same network, same work-buffer
 # layout), so the tile width is the median filter's too: the generated code addresses
 # the work buffer in multiples of it. 64 and 128 measure the same here on uint16 and
 # uint32 (32 is slower).
+from ._threads import run_split
 from .median import TILE_WIDTH, _select, _sort_windows_7
 
 #: Output rows computed together by one network pass.
@@ -58,7 +59,6 @@ RADIUS = SIZE // 2
 _RING_ROWS = SIZE + ROWS_PER_STEP - 1
 
 
-@njit(cache=True, nogil=True, parallel=True)
 def interior_neighbour_deviation(image, out, band_height):
     """``v - median(48 neighbours)`` for every pixel at least 3 from each edge.
 
@@ -70,14 +70,21 @@ def interior_neighbour_deviation(image, out, band_height):
     band_height : int
         Output rows per parallel task, a multiple of ``ROWS_PER_STEP``.
     """
+    inner_height = image.shape[0] - 2 * RADIUS
+    n_bands = (inner_height + band_height - 1) // band_height
+    run_split(_interior_bands, n_bands, image, out, band_height)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _interior_bands(image, out, band_height, first_band, stop_band):
     height, width = image.shape
     inner_height = height - 2 * RADIUS
     inner_width = width - 2 * RADIUS
     first_output = _RING_ROWS * SIZE * TILE_WIDTH
     kept = (_RING_ROWS - ROWS_PER_STEP) * SIZE * TILE_WIDTH
     shift = ROWS_PER_STEP * SIZE * TILE_WIDTH
-    n_bands = (inner_height + band_height - 1) // band_height
-    for band in prange(n_bands):
+    for band in range(first_band, stop_band):
         work = np.empty(first_output + 3 * ROWS_PER_STEP * TILE_WIDTH, dtype=image.dtype)
         first = band * band_height
         stop = min(inner_height, first + band_height)
@@ -101,10 +108,8 @@ def interior_neighbour_deviation(image, out, band_height):
                     _finish_row(image[y + t + RADIUS], work, offset, out[y + t + RADIUS], centre, n)
                 # Slide the ring: sorted rows ROWS_PER_STEP.. move to the front.
                 _move_down(work, np.uint64(shift), np.uint64(kept))
-    return out
 
 
-@njit(cache=True, nogil=True, parallel=True)
 def border_neighbour_deviation(image, out):
     """``v - median(neighbours)`` for every pixel within 3 of an edge (clipped blocks).
 
@@ -114,8 +119,14 @@ def border_neighbour_deviation(image, out):
     float64 expression as :func:`fastdefect.kernels.detect.neighbour_deviation`. A pixel
     with no neighbours (a 1 x 1 image) has deviation 0.
     """
+    run_split(_border_rows, image.shape[0], image, out)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _border_rows(image, out, first_row, stop_row):
     height, width = image.shape
-    for row in prange(height):
+    for row in range(first_row, stop_row):
         buffer = np.empty(SIZE * SIZE, dtype=image.dtype)
         edge_row = row < RADIUS or row >= height - RADIUS
         top = max(row - RADIUS, 0)
@@ -148,13 +159,12 @@ def border_neighbour_deviation(image, out):
                 for i in range(1, half):
                     below = max(below, values[i])
                 out[row, column] = value - 0.5 * (np.float64(below) + middle)
-    return out
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def _count_beyond(deviation, limit_high, limit_low, counts):
-    height, width = deviation.shape
-    for row in prange(height):
+@njit(cache=True, nogil=True)
+def _count_beyond(deviation, limit_high, limit_low, counts, first_row, stop_row):
+    width = deviation.shape[1]
+    for row in range(first_row, stop_row):
         count = 0
         for column in range(width):
             value = deviation[row, column]
@@ -162,10 +172,12 @@ def _count_beyond(deviation, limit_high, limit_low, counts):
         counts[row] = count
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def _gather_beyond(deviation, limit_high, limit_low, offsets, rows, columns, values):
-    height, width = deviation.shape
-    for row in prange(height):
+@njit(cache=True, nogil=True)
+def _gather_beyond(
+    deviation, limit_high, limit_low, offsets, rows, columns, values, first_row, stop_row
+):
+    width = deviation.shape[1]
+    for row in range(first_row, stop_row):
         position = offsets[row]
         for column in range(width):
             value = deviation[row, column]
@@ -184,14 +196,17 @@ def deviation_beyond(deviation, limit_high, limit_low):
     """
     height = deviation.shape[0]
     counts = np.empty(height, np.int64)
-    _count_beyond(deviation, float(limit_high), float(limit_low), counts)
+    run_split(_count_beyond, height, deviation, float(limit_high), float(limit_low), counts)
     offsets = np.zeros(height, np.int64)
     np.cumsum(counts[:-1], out=offsets[1:])
     total = int(counts.sum())
     rows = np.empty(total, np.int64)
     columns = np.empty(total, np.int64)
     values = np.empty(total, np.float64)
-    _gather_beyond(deviation, float(limit_high), float(limit_low), offsets, rows, columns, values)
+    run_split(
+        _gather_beyond, height, deviation, float(limit_high), float(limit_low), offsets, rows,
+        columns, values,
+    )  # fmt: skip
     return rows, columns, values
 
 
