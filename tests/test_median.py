@@ -149,10 +149,13 @@ def _emit_sort_windows(size):
         index = "start + x" if k == 0 else f"start + x + np.uint64({k})"
         lines.append(f"        p{k} = src[{index}]")
     for i, j in SORTING_NETWORKS[size]:
-        lines.append(f"        p{i}, p{j} = min(p{i}, p{j}), max(p{i}, p{j})")
+        lines.append(f"        p{i}, p{j} = lo(p{i}, p{j}), hi(p{i}, p{j})")
     for k in range(size):
         lines.append(f"        work[dst + {_offset(k)}] = p{k}")
     return lines
+
+
+_INTRINSIC = {"min": "lo", "max": "hi"}
 
 
 def _emit_network(function, docstring, size, live, stores):
@@ -172,7 +175,8 @@ def _emit_network(function, docstring, size, live, stores):
         row, rank = (int(t) for t in name[1:].split("_"))
         lines.append(f"        {name} = work[{_offset(row * size + rank)}]")
     for name, kind, a, b in live:
-        lines.append(f"        {name} = {kind}({a}, {b})")
+        # lo/hi: integer min/max intrinsics, much faster to compile (kernels/_minmax.py)
+        lines.append(f"        {name} = {_INTRINSIC[kind]}({a}, {b})")
     for slot, value in stores:
         lines.append(f"        work[{_offset(slot)}] = {value}")
     return lines

@@ -6,12 +6,18 @@ installed read-only, in the user's cache directory. With neither writable (a rea
 install run by a user without a home directory) numba refuses to cache at all and the
 kernels fail to load; :func:`_ensure_cache_directory` points it to a per-user temporary
 directory in that case, before any kernel is defined.
+
+Compiling takes a while on a first run (about ten seconds for ``fastdefect demo``), so
+:func:`_announce_compilation` tells the user once, on stderr, when the first kernel
+compiles; runs that find everything in the cache print nothing.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
+import threading
 from pathlib import Path
 
 
@@ -38,4 +44,34 @@ def _ensure_cache_directory() -> None:
     config.CACHE_DIR = os.path.join(tempfile.gettempdir(), f"fastdefect-numba-{uid}")
 
 
+_announced = threading.Event()
+
+COMPILE_NOTICE = (
+    "fastdefect: compiling numba kernels for first use (once; they are cached for later runs)"
+)
+
+
+def _announce_compilation() -> None:
+    """Print :data:`COMPILE_NOTICE` to stderr when a fastdefect kernel first compiles.
+
+    Numba fires ``numba:compile`` only on a cache miss, so a run that loads every kernel
+    from the cache says nothing.
+    """
+    from numba.core import event
+
+    class _Notice(event.Listener):
+        def on_start(self, ev: event.Event) -> None:
+            dispatcher = ev.data.get("dispatcher") if isinstance(ev.data, dict) else None
+            module = getattr(getattr(dispatcher, "py_func", None), "__module__", "") or ""
+            if module.startswith(__name__) and not _announced.is_set():
+                _announced.set()
+                print(COMPILE_NOTICE, file=sys.stderr, flush=True)
+
+        def on_end(self, ev: event.Event) -> None:
+            pass
+
+    event.register("numba:compile", _Notice())
+
+
 _ensure_cache_directory()
+_announce_compilation()
