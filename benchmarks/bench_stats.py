@@ -11,6 +11,9 @@ All in one run, so the ratios compare like with like on a shared machine:
    ``tifffile.imread(path, maxworkers=2)`` of those copies (target: at most 1.3x).
 4. ``demo``: ``fastdefect demo`` with an empty numba cache (cold) and again (warm);
    wall and CPU seconds (targets: 10 s and 3 s on a quiet machine).
+5. ``accumulate``: frames per second the frame-major accumulator
+   (:func:`fastdefect.kernels.stats.accumulate_frame`, what a live capture would feed
+   frame by frame) sustains on frames already in memory (target: 20 frames/s at 5120²).
 
 The load average is recorded with every result: on a busy machine compare ratios only.
 
@@ -30,11 +33,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import tifffile
 
 from bench_detect import dark_frames, ensure, fastdefect_cmd, flat_frames
 from fastdefect import stats
 from fastdefect.frames import open_stack
+from fastdefect.kernels.stats import accumulate_frame
 
 from _harness import peak_rss_of_command, report, time_call
 
@@ -107,6 +112,22 @@ def deflate_copy(path: Path) -> Path:
     return target
 
 
+def bench_accumulate(size: int, n: int = 16) -> dict:
+    frames = list(dark_frames(4, size))
+    total = np.zeros((size, size), np.uint32)
+    total_sq = np.zeros((size, size), np.uint32)
+    minimum = np.full((size, size), 65535, np.uint16)
+    maximum = np.zeros((size, size), np.uint16)
+
+    def accumulate() -> None:
+        for i in range(n):
+            accumulate_frame(frames[i % len(frames)], total, total_sq, minimum, maximum)
+
+    timing = time_call("accumulate", accumulate, repeat=3)
+    return {"frames": n, "size": size, "seconds": timing.best,
+            "frames_per_s": n / timing.best, "load": load()}  # fmt: skip
+
+
 def bench_demo() -> list[dict]:
     cache = Path(tempfile.mkdtemp(prefix="fastdefect-bench-numba-"))
     env = dict(os.environ, NUMBA_CACHE_DIR=str(cache))
@@ -155,6 +176,7 @@ def main() -> None:
     memory = bench_memory(stacks)
     spread = memory[1]["peak_MiB"] / memory[0]["peak_MiB"] - 1
     report("detect_peak_memory", memory, notes={"peak_64_vs_8": f"{100 * spread:+.1f} %"})
+    report("live_accumulate", [bench_accumulate(size)])
     if not args.skip_demo:
         report("demo_cold_warm", bench_demo(), notes={"python": sys.executable})
 

@@ -277,3 +277,7 @@ def test_cli_capture_and_list_commands_on_a_camera_without_list_features(
     assert code == 3 and "defect masking not supported: DefectMaskEnable" in err
     code, _, err = _cli(capsys, "camera", "sim-light", "0.5", *camera)
     assert code == 2 and "simulated camera only" in err
+    # Live detection through vmbpy: RGBa8 is current, so Mono8 is picked, as capture does.
+    code, out, _ = _cli(capsys, "camera", "detect", *camera, "-n", 3, "--yes", "--json")
+    assert code == 0 and json.loads(out)["accumulation_frames_per_s"] > 0
+    assert json.loads(out)["bit_depth"] == 8
