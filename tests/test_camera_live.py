@@ -21,6 +21,7 @@ from fastdefect.stats import stack_stats
 from test_camera_workflow import SIM, keys, listed, run, work  # noqa: F401  (fixture)
 
 
+@pytest.mark.slow
 def test_camera_detect_finds_the_simulated_defects_without_writing_frames(
     work: Path,  # noqa: F811
     capsys,
@@ -51,6 +52,7 @@ class Tap:
             yield frame
 
 
+@pytest.mark.slow
 def test_a_live_stack_accumulates_exactly_the_delivered_frames(work: Path) -> None:  # noqa: F811
     with open_camera(SIM) as camera:
         camera.set_light(0.3)

@@ -237,6 +237,7 @@ def _cli(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, s
     return code, captured.out, " ".join(captured.err.split())
 
 
+@pytest.mark.slow
 def test_cli_lists_and_describes_real_cameras(
     viky_cti: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
 ) -> None:
@@ -255,6 +256,7 @@ def test_cli_lists_and_describes_real_cameras(
     assert info["transport_layer"] == str(viky_cti.resolve()) and "simulator" not in info
 
 
+@pytest.mark.slow
 def test_cli_capture_and_list_commands_on_a_camera_without_list_features(
     viky_cti: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
 ) -> None:

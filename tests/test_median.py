@@ -258,6 +258,7 @@ def images(draw, max_side=24):
     return rng.integers(0, high, size=(height, width), endpoint=True).astype(dtype)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(image=images(), size=st.sampled_from(SIZES), cfa=st.sampled_from(CFAS))
 def test_matches_scipy_on_random_images(image, size, cfa):
@@ -403,6 +404,7 @@ def test_bad_cfa_is_an_input_error(cfa):
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_generated_section_is_what_the_generator_emits():
     source = KERNEL_SOURCE.read_text()
     assert ast.dump(ast.parse(_generated_section(source))) == ast.dump(
@@ -454,6 +456,7 @@ def _zero_one_tile_inputs(size, output, rng):
     return zeros, (ones >= size * size // 2 + 1).astype(np.uint8)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", NETWORK_SIZES)
 def test_tile_networks_select_the_median_of_all_zero_one_inputs(size):
     """Each of the four outputs, for every combination of sorted 0-1 rows it reads.

@@ -35,12 +35,14 @@ def _saved(env: dict[str, str], user: str | None = None) -> int:
     return _run(env, user).count("data saved to")
 
 
+@pytest.mark.slow
 def test_second_run_compiles_nothing(tmp_path):
     env = {"NUMBA_DEBUG_CACHE": "1", "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
     assert _saved(env) > 0
     assert _saved(env) == 0
 
 
+@pytest.mark.slow
 def test_first_run_says_once_that_it_compiles(tmp_path):
     env = {"NUMBA_CACHE_DIR": str(tmp_path / "cache")}
     first = _run(env)
