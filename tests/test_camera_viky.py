@@ -237,6 +237,7 @@ def _cli(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, s
     return code, captured.out, " ".join(captured.err.split())
 
 
+@pytest.mark.slow
 def test_cli_lists_and_describes_real_cameras(
     viky_cti: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
 ) -> None:
@@ -255,6 +256,7 @@ def test_cli_lists_and_describes_real_cameras(
     assert info["transport_layer"] == str(viky_cti.resolve()) and "simulator" not in info
 
 
+@pytest.mark.slow
 def test_cli_capture_and_list_commands_on_a_camera_without_list_features(
     viky_cti: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
 ) -> None:
@@ -277,3 +279,7 @@ def test_cli_capture_and_list_commands_on_a_camera_without_list_features(
     assert code == 3 and "defect masking not supported: DefectMaskEnable" in err
     code, _, err = _cli(capsys, "camera", "sim-light", "0.5", *camera)
     assert code == 2 and "simulated camera only" in err
+    # Live detection through vmbpy: RGBa8 is current, so Mono8 is picked, as capture does.
+    code, out, _ = _cli(capsys, "camera", "detect", *camera, "-n", 3, "--yes", "--json")
+    assert code == 0 and json.loads(out)["accumulation_frames_per_s"] > 0
+    assert json.loads(out)["bit_depth"] == 8

@@ -71,6 +71,7 @@ def backups(directory: Path) -> list[Path]:
     return sorted(directory.glob(f"backup-{SERIAL}-*.bin"))
 
 
+@pytest.mark.slow
 def test_the_full_workflow_through_the_command_line(work: Path, capsys) -> None:
     with open_camera(SIM) as camera:  # what the simulation knows and a user does not
         truth = camera.ground_truth()
@@ -235,6 +236,7 @@ def test_an_interrupted_upload_exits_3_and_leaves_no_half_written_list(
     assert keys(state["user_list"]) == set(FIRST)
 
 
+@pytest.mark.slow
 def test_a_camera_that_stays_away_is_reported_unknown_and_the_backup_restores_it(
     camera_with_a_user_list: Path, work: Path, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:

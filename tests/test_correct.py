@@ -46,6 +46,7 @@ def _positions(defects: DefectList) -> list[tuple[int, int]]:
     return list(zip(defects.rows.tolist(), defects.columns.tolist(), strict=True))
 
 
+@pytest.mark.slow
 def test_left_on_simulated_stacks_masks_every_correctable_defect(simulated):
     directory, truth, defects, cfa = simulated
     step = 2 if cfa else 1
@@ -169,6 +170,7 @@ def test_confirm_reasons():
     assert confirm_masked(result.image, defects, bit_depth=12).threshold_dn == 408.0
 
 
+@pytest.mark.slow
 def test_confirm_after_interpolation_and_without_good_neighbours():
     rng = np.random.default_rng(2)
     image = (200 + rng.integers(0, 5, (30, 30))).astype(np.uint16)

@@ -72,6 +72,7 @@ def test_correct_json_summary_and_confirm(data, capsys):
     assert code == 0
 
 
+@pytest.mark.slow
 def test_mean_method_and_confirm_command(data, capsys):
     out = data["dir"] / "mean.tif"
     code, _, _ = run(

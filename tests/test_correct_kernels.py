@@ -151,6 +151,7 @@ def _array(positions):
 # -- exact agreement -------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(scene=scenes(), max_run=st.sampled_from([0, 1, 4, 8]))
 def test_left_equals_reference(scene, max_run):
@@ -174,6 +175,7 @@ def test_left_equals_reference(scene, max_run):
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(scene=scenes(), method=st.sampled_from(["mean", "median"]))
 def test_interpolation_equals_reference(scene, method):
@@ -191,6 +193,7 @@ def test_interpolation_equals_reference(scene, method):
     assert result.report.uncorrected == sum(1 for f in status.values() if f)
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(scene=scenes())
 def test_sorted_positions_equal_numpy_unique(scene):

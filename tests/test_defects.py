@@ -152,6 +152,7 @@ def test_duplicated_marks_later_repeats():
     assert defects.duplicated().tolist() == [False, False, True, True]
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(defect_lists(), defect_lists())
 def test_merge_is_order_independent_and_idempotent(a, b):
@@ -165,6 +166,7 @@ def test_merge_is_order_independent_and_idempotent(a, b):
     assert merge_lists([a.take(permutation), b]) == ab
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(defect_lists(), defect_lists())
 def test_merge_keeps_one_entry_per_position_from_the_inputs(a, b):
@@ -226,6 +228,7 @@ def test_diff_example():
     assert result.summary() == {"new": 1, "healed": 1, "unchanged": 2, "kind_changed": 1}
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(defect_lists(with_evidence=False), defect_lists(with_evidence=False))
 def test_diff_partitions_both_lists(old, new):
@@ -249,6 +252,7 @@ def unique_positions(draw, span: int = 15):
     return rows, columns
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(unique_positions(), st.sampled_from([4, 8]))
 def test_cluster_labels_match_scipy_label(positions, connectivity):

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from fastdefect.cli import main
 
 
+@pytest.mark.slow
 def test_demo_json_finds_the_injected_defects(tmp_path, capsys):
     out = tmp_path / "demo"
     code = main(["demo", "--out", str(out), "--width", "256", "--height", "200",

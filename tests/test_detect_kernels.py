@@ -39,6 +39,7 @@ def images(draw, max_side=40):
     return image
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(
     image=images(),
@@ -62,6 +63,7 @@ def test_deviation_outliers_equal_brute_force(image, threshold, n_frames, cfa, s
         np.testing.assert_array_equal(deviation, ref_deviation, err_msg=method)
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(image=images(), cfa=st.sampled_from([None, "GBRG"]))
 def test_local_deviation_equals_brute_force_everywhere(image, cfa):
@@ -81,6 +83,7 @@ def test_asymmetric_thresholds_and_disabled_direction():
     assert list(zip(rows, columns, strict=True)) == [(5, 5)]
 
 
+@pytest.mark.slow
 def test_full_frame_with_clustered_outliers_is_exact():
     rng = np.random.default_rng(7)
     image = rng.normal(400, 3, (300, 500)).round().astype(np.uint16)
@@ -97,6 +100,7 @@ def test_full_frame_with_clustered_outliers_is_exact():
                 np.testing.assert_array_equal(a, b, err_msg=method)
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(
     image=images(max_side=30), n_frames=st.sampled_from([1, 3]), cfa=st.sampled_from([None, "RGGB"])

@@ -135,6 +135,7 @@ def _middle_of_neighbours(s_low, s_mid, s_high, value):
     return low, high
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n_values", [3, 5, 7, 49])
 def test_identity_for_every_tie_pattern(n_values):
     """Exhaustive over multisets of ``n_values`` values from {0, 1, 2, 3} and centres.
@@ -202,6 +203,7 @@ def test_sorting_network_sorts_all_zero_one_inputs():
         assert work[::width].tolist() == sorted(bits), bits
 
 
+@pytest.mark.slow
 def test_tile_network_selects_the_ranks_of_all_zero_one_inputs():
     """Each output rank, for every combination of sorted 0-1 rows its output reads.
 
@@ -255,6 +257,7 @@ def images(draw, max_side=30):
     return (low + rng.integers(0, high, size=(height, width), endpoint=True)).astype(dtype)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(
     image=images(),
@@ -318,6 +321,7 @@ def test_any_memory_layout_and_byte_order():
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["auto", "bounded", "full"])
 def test_threshold_in_the_noise_every_path(method):
     """A flat noisy frame at 2.5 sigma: most pixels are candidates ("auto" goes full)."""

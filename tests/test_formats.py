@@ -63,6 +63,7 @@ def positions(defects: DefectList) -> list[tuple[int, int]]:
 # -- round trips -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @FILE_SETTINGS
 @given(defects=rich_lists(), fmt=st.sampled_from(["csv", "json"]))
 def test_rich_formats_round_trip_everything(tmp_path, defects, fmt):
@@ -73,6 +74,7 @@ def test_rich_formats_round_trip_everything(tmp_path, defects, fmt):
     assert back.metadata == defects.metadata
 
 
+@pytest.mark.slow
 @FILE_SETTINGS
 @given(defects=rich_lists())
 def test_av_csv_round_trips_positions_in_order(tmp_path, defects):
@@ -83,6 +85,7 @@ def test_av_csv_round_trips_positions_in_order(tmp_path, defects):
     assert positions(back.defects) == positions(defects)
 
 
+@pytest.mark.slow
 @FILE_SETTINGS
 @given(defects=rich_lists(), stamps=st.lists(st.integers(0, 2**40), min_size=30, max_size=30))
 def test_dcraw_round_trips_positions_and_timestamps(tmp_path, defects, stamps):
@@ -98,6 +101,7 @@ def test_dcraw_round_trips_positions_and_timestamps(tmp_path, defects, stamps):
         assert "timestamp" not in back.evidence_names
 
 
+@pytest.mark.slow
 @FILE_SETTINGS
 @given(defects=rich_lists(), serial=st.text(min_size=1, max_size=12).filter(str.strip))
 def test_bin_round_trips_sections_and_header(tmp_path, defects, serial):
@@ -113,6 +117,7 @@ def test_bin_round_trips_sections_and_header(tmp_path, defects, serial):
     assert (back.width, back.height, back.serial, back.model) == (65536, 65536, serial, "GT5120")
 
 
+@pytest.mark.slow
 @FILE_SETTINGS
 @given(
     defects=rich_lists(),
@@ -140,6 +145,7 @@ def test_arri_xml_round_trips_positions_serial_and_offset(tmp_path, defects, off
     assert back.serial == serial and back.offset == offset
 
 
+@pytest.mark.slow
 @FILE_SETTINGS
 @given(defects=rich_lists())
 def test_mask_round_trips_the_set_of_positions(tmp_path, defects):
@@ -152,6 +158,7 @@ def test_mask_round_trips_the_set_of_positions(tmp_path, defects):
     assert back.defects.is_sorted() and not back.defects.duplicated().any()
 
 
+@pytest.mark.slow
 def test_round_trip_of_a_large_list_is_fast_and_exact(tmp_path):
     rng = np.random.default_rng(3)
     n = 100_000

@@ -359,6 +359,7 @@ def test_cli_exits_2_and_writes_nothing(tmp_path, capsys, case):
     assert "Traceback" not in captured.err
 
 
+@pytest.mark.slow
 def test_all_problems_of_a_file_are_listed(tmp_path):
     path = tmp_path / "many.csv"
     path.write_text("Row, Column\n" + "".join(f"{i},-{i}\n" for i in range(1, 31)))

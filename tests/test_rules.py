@@ -231,6 +231,7 @@ def rule_sets(draw):
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(
     lists_with_runs(),
@@ -251,6 +252,7 @@ def test_verdicts_agree_with_brute_force(positions, rules):
     assert verdicts.duplicate.tolist() == repeats
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(lists_with_runs(), lists_with_runs(), rule_sets())
 def test_verdicts_with_factory_context_agree_with_brute_force(user, factory, rules):

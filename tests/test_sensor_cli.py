@@ -51,6 +51,7 @@ def test_spec_validation_and_units():
         parse_cfa("RGBW")
 
 
+@pytest.mark.slow
 def test_version_and_module_entry_point():
     result = subprocess.run(
         [sys.executable, "-m", "fastdefect", "--version"],

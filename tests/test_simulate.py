@@ -120,6 +120,7 @@ def simulated(request, tmp_path_factory) -> Simulated:
 # -- the "what it must show" ------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_cli_writes_stacks_and_truth_at_2048(tmp_path, capsys):
     out = tmp_path / "d"
     code = main(
@@ -191,6 +192,7 @@ def test_frames_are_streamed_not_built_at_once():
     stream.close()
 
 
+@pytest.mark.slow
 def test_stacks_carry_metadata_for_the_reader(simulated):
     directory = simulated.result.directory
     stack = open_stack(directory / "dark.tif")

@@ -68,6 +68,7 @@ def test_parse_thresholds_ranges_lists_and_units():
 # -- the sweep on a simulated sensor -------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_counts_are_monotone_and_equal_fresh_detection(simulated, swept):
     total = swept.total
     assert np.all(np.diff(total) <= 0), total  # more threshold, fewer defective pixels
@@ -232,6 +233,7 @@ def test_deviation_histogram_is_exact_when_the_sample_is_every_pixel():
     assert width / 0.5 == pytest.approx(round(width / 0.5))  # whole value steps: no combs
 
 
+@pytest.mark.slow
 def test_sweep_figures_render(swept):
     from PIL import Image
 
@@ -259,6 +261,7 @@ def test_missing_matplotlib_names_the_extra(swept, monkeypatch, simulated, tmp_p
 # -- command line ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_cli_sweep_writes_csv_plots_and_json(simulated, tmp_path, capsys):
     out, plots = tmp_path / "sweep.csv", tmp_path / "plots"
     args = ["sweep", "--dark", str(simulated.files["dark"]), "--bright",
@@ -282,6 +285,7 @@ def test_cli_sweep_writes_csv_plots_and_json(simulated, tmp_path, capsys):
     assert "best threshold: 100 DN" in text
 
 
+@pytest.mark.slow
 def test_cli_sweep_rejects_bad_input(simulated, capsys):
     dark = str(simulated.files["dark"])
     assert main(["sweep", "--dark", dark, "--thresholds", "10:5:1"]) == 2

@@ -48,6 +48,8 @@ __all__ = [
     "RAW_SUFFIXES",
     "TIFF_SUFFIXES",
     "FrameStack",
+    "StackBands",
+    "open_bands",
     "open_stack",
     "read_image",
     "resolve_frame_paths",
@@ -770,3 +772,220 @@ def write_image(
     if bit_depth is None:
         bit_depth = 8 * image.dtype.itemsize
     return write_stack(path, [image], bit_depth=bit_depth, metadata=metadata, overwrite=overwrite)
+
+
+# -- row bands of every frame, for cache-blocked passes -----------------------------------
+
+
+class StackBands:
+    """Read any band of rows of any frame of a stack, frames in any order.
+
+    A pass that wants its per-pixel accumulators to stay in cache walks the stack band
+    by band (the same rows of every frame) instead of frame by frame. Reads are
+    positioned (``os.preadv`` into the caller's buffer) so nothing is mapped and the
+    resident memory is the caller's buffers, whatever the stack length. Strips and
+    tiles are decoded segment by segment with tifffile's own decoder (compressed ones
+    too); contiguous data is read straight into the buffer. :meth:`read` is safe to call
+    from several threads at once, each with its own buffer.
+
+    Get one with :func:`open_bands`; use it as a context manager (it holds the files
+    open).
+    """
+
+    def __init__(self, stack: FrameStack, readers: list[_BandSource], row_step: int) -> None:
+        self.stack = stack
+        self.row_step = row_step  # bands should start at multiples of this (segment rows)
+        self._readers = readers
+        self._frames = [(r, i) for r in readers for i in range(r.source.n_frames)]
+
+    def bands(self, rows: int) -> list[tuple[int, int]]:
+        """``(start, stop)`` row ranges of about ``rows`` rows, aligned to the file layout."""
+        height = self.stack.shape[0]
+        step = max(1, -(-max(1, rows) // self.row_step)) * self.row_step
+        return [(start, min(start + step, height)) for start in range(0, height, step)]
+
+    def read(self, frame: int, start: int, stop: int, buffer: np.ndarray) -> np.ndarray:
+        """Rows ``start:stop`` of frame ``frame`` (over the whole stack), as a 2-D array.
+
+        ``buffer`` is a C-contiguous ``(>= stop - start, width)`` array of the stack's
+        dtype; the result is a view of it, or of the frames when they are in memory.
+        """
+        reader, index = self._frames[frame]
+        try:
+            return reader.read(index, start, stop, buffer)
+        except FileFormatError:
+            raise
+        except Exception as exc:
+            raise FileFormatError(
+                reader.source.path, f"cannot read frame {index + 1}: {exc}"
+            ) from exc
+
+    def close(self) -> None:
+        for reader in self._readers:
+            reader.close()
+
+    def __enter__(self) -> StackBands:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def open_bands(stack: FrameStack) -> StackBands | None:
+    """A :class:`StackBands` over ``stack``, or None if a file can only be read whole.
+
+    Raw camera files (decoded by libraw as a whole) and TIFF layouts tifffile cannot
+    decode segment by segment give None: such stacks are read frame by frame.
+    """
+    readers: list[_BandSource] = []
+    try:
+        for source in stack.sources:
+            reader = _band_source(source)
+            if reader is None:
+                for opened in readers:
+                    opened.close()
+                return None
+            readers.append(reader)
+    except BaseException:
+        for opened in readers:
+            opened.close()
+        raise
+    step = max((reader.row_step for reader in readers), default=1)
+    return StackBands(stack, readers, step)
+
+
+class _BandSource:
+    """Band reads of one file's frames; subclasses know the layout."""
+
+    row_step = 1
+    fd = -1  # the file, for readers that read it
+
+    def __init__(self, source: _FrameSource) -> None:
+        self.source = source
+
+    def open_file(self) -> None:
+        self.fd = os.open(self.source.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+
+    def read(self, index: int, start: int, stop: int, buffer: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+class _ArrayBands(_BandSource):
+    def read(self, index: int, start: int, stop: int, buffer: np.ndarray) -> np.ndarray:
+        assert self.source.array is not None
+        return self.source.array[index, start:stop]
+
+
+def _pread_exact(fd: int, view: memoryview, offset: int, path: Path) -> None:
+    done = 0
+    while done < len(view):
+        got = os.preadv(fd, [view[done:]], offset + done)
+        if got <= 0:
+            raise FileFormatError(path, f"truncated: no data at byte {offset + done}")
+        done += got
+
+
+class _ContiguousBands(_BandSource):
+    """Frames stored one after another, rows in order, native byte order."""
+
+    def __init__(self, source: _FrameSource, data_offset: int) -> None:
+        super().__init__(source)
+        self.data_offset = data_offset
+        self.row_bytes = source.shape[1] * source.dtype.itemsize
+        self.frame_bytes = self.row_bytes * source.shape[0]
+        self.open_file()
+
+    def read(self, index: int, start: int, stop: int, buffer: np.ndarray) -> np.ndarray:
+        out = buffer[: stop - start]
+        offset = self.data_offset + index * self.frame_bytes + start * self.row_bytes
+        _pread_exact(self.fd, memoryview(out).cast("B"), offset, self.source.path)
+        return out
+
+
+class _SegmentBands(_BandSource):
+    """Strips or tiles, any compression tifffile decodes: segment by segment."""
+
+    def __init__(
+        self,
+        source: _FrameSource,
+        pages: list[Any],
+        decoders: list[Any],
+        layout: tuple[int, int, int],
+    ) -> None:
+        super().__init__(source)
+        self.offsets = [tuple(page.dataoffsets) for page in pages]
+        self.counts = [tuple(page.databytecounts) for page in pages]
+        self.decoders = decoders
+        self.row_step, self.per_row, _ = layout
+        self.open_file()
+
+    def read(self, index: int, start: int, stop: int, buffer: np.ndarray) -> np.ndarray:
+        out = buffer[: stop - start]
+        height, width = self.source.shape
+        offsets, counts = self.offsets[index], self.counts[index]
+        decode = self.decoders[index]
+        for segment_row in range(start // self.row_step, -(-stop // self.row_step)):
+            for segment in range(segment_row * self.per_row, (segment_row + 1) * self.per_row):
+                data = bytearray(counts[segment])
+                _pread_exact(self.fd, memoryview(data), offsets[segment], self.source.path)
+                decoded, position, shape = decode(data if data else None, segment)
+                top, left = int(position[2]), int(position[3])
+                if decoded is None:  # an empty segment reads as zeros, as in tifffile
+                    tile = np.zeros((shape[1], shape[2]), out.dtype)
+                else:
+                    tile = decoded.reshape(decoded.shape[1], decoded.shape[2])
+                row0, row1 = max(top, start), min(top + tile.shape[0], stop, height)
+                col1 = min(left + tile.shape[1], width)
+                out[row0 - start : row1 - start, left:col1] = tile[
+                    row0 - top : row1 - top, : col1 - left
+                ]
+        return out
+
+
+def _band_source(source: _FrameSource) -> _BandSource | None:
+    if source.array is not None:
+        return _ArrayBands(source)
+    if source.kind == "npy":
+        array = np.load(source.path, mmap_mode="r", allow_pickle=False)
+        if not array.flags.c_contiguous or not isinstance(array, np.memmap):
+            return None
+        return _ContiguousBands(source, int(array.offset))
+    if source.kind != "tiff":
+        return None
+    if source.data_offset is not None:
+        return _ContiguousBands(source, source.data_offset)
+    with tifffile.TiffFile(source.path) as tif:
+        pages = list(tif.series[0].pages)
+        if len(pages) != source.n_frames or any(page is None for page in pages):
+            return None
+        keys = [page.keyframe for page in pages]
+        key = keys[0]
+        layout = _segment_layout(key, source.shape)
+        if layout is None or any(_segment_layout(k, source.shape) != layout for k in keys):
+            return None
+        try:
+            decoders = [k.decode for k in keys]
+        except (ValueError, NotImplementedError, tifffile.TiffFileError):
+            return None
+        if any(len(page.dataoffsets) != layout[2] for page in pages):
+            return None
+        return _SegmentBands(source, pages, decoders, layout)
+
+
+def _segment_layout(key: Any, shape: tuple[int, int]) -> tuple[int, int, int] | None:
+    """``(segment rows, segments per row of segments, segments)`` of a mono page."""
+    if key.shaped[0] != 1 or key.shaped[1] != 1 or key.shaped[4] != 1:
+        return None
+    if key.compression in (6, 7) or tuple(key.shaped[2:4]) != shape:
+        return None  # JPEG needs tables and headers: read such files whole
+    height, width = shape
+    if key.is_tiled:
+        rows, per_row = int(key.tilelength), -(-width // int(key.tilewidth))
+    else:
+        rows, per_row = int(min(key.rowsperstrip or height, height)), 1
+    return rows, per_row, -(-height // rows) * per_row

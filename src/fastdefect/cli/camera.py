@@ -808,3 +808,100 @@ def revert_command(
         f"[green]reverted[/green]: {len(result.removed)} user entries removed; camera "
         f"{escape(info.serial)} uses its factory list only"
     )
+
+
+@camera_app.command("detect")
+def detect_command(
+    frames: Annotated[
+        int, typer.Option("--frames", "-n", min=2, help="Frames per stack (dark and bright).")
+    ] = 16,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the defect list (.csv, .json, .txt ...)."),
+    ] = None,
+    exposure: Annotated[
+        float | None, typer.Option("--exposure", help="Exposure time in µs (default: as set).")
+    ] = None,
+    gain: Annotated[
+        float | None, typer.Option("--gain", help="Gain in dB (default: as set; 0 advised).")
+    ] = None,
+    pixel_format: Annotated[
+        str | None,
+        typer.Option("--pixel-format", help="Mono10, Mono12 ... (default: the current one)."),
+    ] = None,
+    bright_light: Annotated[
+        float,
+        typer.Option(
+            "--bright-light",
+            min=0.0,
+            help="Simulated camera only: light level of the bright stack (the dark one is "
+            "taken at 0). The light is left off afterwards.",
+        ),
+    ] = 0.65,
+    yes: YesOption = False,
+    camera: CameraOption = None,
+    cti: CtiOption = None,
+    force: ForceOption = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Capture a dark and a bright stack and detect defects, accumulating frames live.
+
+    Frames are added to the statistics as the camera delivers them; no TIFF is written
+    (use ``camera capture`` to keep frames). A real camera asks you to cover the lens
+    before the dark frames and to light the sensor uniformly (60-70 % of full scale)
+    before the bright ones; ``--yes`` skips the questions. Masking is off while capturing.
+    """
+    from ..camera.live import live_stack
+    from ..detection import analyse
+    from ..formats import write_list
+    from ..outputs import check_output_path
+
+    if output is not None:
+        check_output_path(output, overwrite=force)
+    with _opened(camera, cti) as opened:
+        sim = _is_sim(opened)
+
+        def prepare(light: float, question: str):
+            def before() -> None:
+                if sim:
+                    opened.set_light(light)  # type: ignore[attr-defined]
+                else:
+                    _confirm(question, yes=yes, action="camera detect")
+
+            return before
+
+        name = f"camera {opened.info().serial}"
+        options = {"exposure_us": exposure, "gain": gain, "masking": False}
+        dark = live_stack(opened, frames, label=f"{name} dark", pixel_format=pixel_format,
+                          before=prepare(0.0, "Lens covered for the dark frames?"),
+                          **options)  # fmt: skip
+        bright = live_stack(opened, frames, label=f"{name} bright", pixel_format=pixel_format,
+                            before=prepare(bright_light, "Sensor lit uniformly (60-70 %)?"),
+                            **options)  # fmt: skip
+        try:
+            with progress_bar("capturing and accumulating") as progress:
+                analysis = analyse(dark=dark, bright=bright, progress=progress)
+        finally:
+            if sim:
+                opened.set_light(0.0)  # type: ignore[attr-defined]
+    result = analysis.result()
+    rates = [stack.sources[0].frames_per_second for stack in (dark, bright)]
+    rate = min((r for r in rates if r), default=None)
+    if output is not None:
+        defects = result.defects
+        if output.suffix.lower() == ".csv":
+            defects = defects.with_metadata({})
+        write_list(output, defects, like="csv", overwrite=force)
+    if json_output:
+        summary = result.summary()
+        summary["output"] = str(output) if output else None
+        summary["accumulation_frames_per_s"] = rate
+        print_json(summary)
+        return
+    from .detect import _render
+
+    for message in result.warnings:
+        warn(message)
+    _render(result, output)
+    if rate is not None:
+        console.print(f"accumulation kept up with {rate:.0f} frames/s")

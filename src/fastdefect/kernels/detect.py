@@ -20,7 +20,10 @@ pixel (other defects) do not loosen its bound.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
+
+from ._threads import run_split
+from .median import _select
 
 TILE = 16
 K = 4
@@ -52,7 +55,6 @@ def _insert_large(m0, m1, m2, m3, value):
     return m0, m1, m2, m3
 
 
-@njit(cache=True, nogil=True, parallel=True)
 def tile_extremes(image, smallest, largest):
     """The ``K`` smallest and largest values of every ``TILE x TILE`` tile.
 
@@ -60,11 +62,16 @@ def tile_extremes(image, smallest, largest):
     image's dtype. Tiles with fewer than ``K`` pixels are padded with the dtype's
     largest (for ``smallest``) or smallest (for ``largest``) value.
     """
+    run_split(_tile_extremes, smallest.shape[0], image, smallest, largest)
+
+
+@njit(cache=True, nogil=True)
+def _tile_extremes(image, smallest, largest, first_band, stop_band):
     height, width = image.shape
-    tile_rows, tile_columns = smallest.shape[0], smallest.shape[1]
+    tile_columns = smallest.shape[1]
     top = smallest.dtype.type(np.iinfo(smallest.dtype).max)
     bottom = largest.dtype.type(0)
-    for band in prange(tile_rows):
+    for band in range(first_band, stop_band):
         # Per column, the K smallest/largest over the band's rows: a vectorisable pass.
         s0 = np.full(width, top, smallest.dtype)
         s1 = s0.copy()
@@ -123,13 +130,17 @@ def tile_extremes(image, smallest, largest):
             largest[band, tile, 3] = b3
 
 
-@njit(cache=True, nogil=True, parallel=True)
 def region_bounds(smallest, largest, lower, upper):
     """Per tile, the ``K``-th smallest/largest value over the 3 x 3 tiles around it."""
+    run_split(_region_bounds, smallest.shape[0], smallest, largest, lower, upper)
+
+
+@njit(cache=True, nogil=True)
+def _region_bounds(smallest, largest, lower, upper, first_band, stop_band):
     tile_rows, tile_columns = smallest.shape[0], smallest.shape[1]
     top = smallest.dtype.type(np.iinfo(smallest.dtype).max)
     bottom = largest.dtype.type(0)
-    for band in prange(tile_rows):
+    for band in range(first_band, stop_band):
         for tile in range(tile_columns):
             a0 = top
             a1 = top
@@ -152,8 +163,7 @@ def region_bounds(smallest, largest, lower, upper):
             upper[band, tile] = b3
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def _tile_cuts(lower, upper, limit_high, limit_low, cut_high, cut_low):
+def _tile_cuts(lower, upper, limit_high, limit_low):
     """Per tile, the value cuts a candidate must pass.
 
     A pixel can pass only if ``value > lower + limit_high`` or
@@ -161,17 +171,24 @@ def _tile_cuts(lower, upper, limit_high, limit_low, cut_high, cut_low):
     ``cut_high = floor(lower + limit_high)`` and ``value < cut_low`` with
     ``cut_low = ceil(upper - limit_low)``.
     """
-    tile_rows, tile_columns = lower.shape
-    for band in prange(tile_rows):
-        for tile in range(tile_columns):
-            cut_high[band, tile] = np.floor(np.float64(lower[band, tile]) + limit_high)
-            cut_low[band, tile] = np.ceil(np.float64(upper[band, tile]) - limit_low)
+    cut_high = np.floor(lower.astype(np.float64) + limit_high)
+    cut_low = np.ceil(upper.astype(np.float64) - limit_low)
+    return cut_high, cut_low
 
 
-@njit(cache=True, nogil=True, parallel=True)
 def _scan_tiles(image, tiles, cut_high, cut_low, offsets, counts, rows, columns, fill):
+    run_split(
+        _scan_tile_range, len(tiles), image, tiles, cut_high, cut_low, offsets, counts, rows,
+        columns, fill,
+    )  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def _scan_tile_range(
+    image, tiles, cut_high, cut_low, offsets, counts, rows, columns, fill, first, stop
+):
     height, width = image.shape
-    for i in prange(tiles.shape[0]):
+    for i in range(first, stop):
         band = tiles[i, 0]
         tile = tiles[i, 1]
         high = cut_high[band, tile]
@@ -215,9 +232,7 @@ def find_candidates(image, radius, limit_high, limit_low, max_count=None):
     lower = np.empty(tile_shape, image.dtype)
     upper = np.empty(tile_shape, image.dtype)
     region_bounds(smallest, largest, lower, upper)
-    cut_high = np.empty(tile_shape, np.float64)
-    cut_low = np.empty(tile_shape, np.float64)
-    _tile_cuts(lower, upper, float(limit_high), float(limit_low), cut_high, cut_low)
+    cut_high, cut_low = _tile_cuts(lower, upper, float(limit_high), float(limit_low))
     busy = (largest[:, :, 0] > cut_high) | (smallest[:, :, 0] < cut_low)
     tiles = np.argwhere(busy).astype(np.int64)
     counts = np.zeros(len(tiles), np.int64)
@@ -234,36 +249,55 @@ def find_candidates(image, radius, limit_high, limit_low, max_count=None):
     return rows[order], columns[order]
 
 
-@njit(cache=True, nogil=True, parallel=True)
+_CHUNK = 256  # pixels per piece of neighbour_deviation's work
+
+
 def neighbour_deviation(image, rows, columns, radius, out):
     """``value - median(neighbours)`` at the given pixels, exactly, as float64.
 
     Neighbours: the ``(2 * radius + 1)`` square block minus the pixel, clipped to the
     image. A pixel with no neighbours (a 1 x 1 image) has deviation 0.
     """
-    height, width = image.shape
+    n_chunks = -(-rows.shape[0] // _CHUNK)
+    run_split(_neighbour_deviation, n_chunks, image, rows, columns, radius, out)
+
+
+@njit(cache=True, nogil=True)
+def _neighbour_deviation(image, rows, columns, radius, out, first_chunk, stop_chunk):
     n = rows.shape[0]
     side = 2 * radius + 1
-    chunk = 256
-    for start in prange((n + chunk - 1) // chunk):
-        buffer = np.empty(side * side, np.float64)
-        for i in range(start * chunk, min((start + 1) * chunk, n)):
-            row = rows[i]
-            column = columns[i]
-            count = 0
-            for r in range(max(row - radius, 0), min(row + radius + 1, height)):
-                for c in range(max(column - radius, 0), min(column + radius + 1, width)):
-                    if r != row or c != column:
-                        buffer[count] = image[r, c]
-                        count += 1
-            value = np.float64(image[row, column])
-            if count == 0:
-                out[i] = 0.0
-                continue
-            ordered = buffer[:count]
-            ordered.sort()  # in place: no allocation per pixel
-            half = count // 2
-            if count % 2 == 1:
-                out[i] = value - ordered[half]
-            else:
-                out[i] = value - 0.5 * (ordered[half - 1] + ordered[half])
+    for start in range(first_chunk, stop_chunk):
+        buffer = np.empty(side * side, image.dtype)
+        for i in range(start * _CHUNK, min((start + 1) * _CHUNK, n)):
+            out[i] = pixel_deviation(image, rows[i], columns[i], radius, buffer)
+
+
+@njit(cache=True, nogil=True)
+def pixel_deviation(image, row, column, radius, buffer):
+    """``value - median(neighbours)`` of one pixel as float64; ``buffer`` holds a block.
+
+    The neighbours are gathered into ``buffer`` and the middle one(s) selected (Wirth's
+    selection, correct with ties): the same values as sorting them, since the float64
+    conversion keeps the order, at a fraction of numba's sort's compile time. A pixel
+    with no neighbours (a 1 x 1 image) has deviation 0.
+    """
+    height, width = image.shape
+    count = 0
+    for r in range(max(row - radius, 0), min(row + radius + 1, height)):
+        for c in range(max(column - radius, 0), min(column + radius + 1, width)):
+            if r != row or c != column:
+                buffer[count] = image[r, c]
+                count += 1
+    if count == 0:
+        return 0.0
+    value = np.float64(image[row, column])
+    values = buffer[:count]
+    half = count // 2
+    middle = np.float64(_select(values, half))
+    if count % 2 == 1:
+        return value - middle
+    # _select leaves values[:half] <= values[half]: the other middle one is their largest.
+    below = values[0]
+    for i in range(1, half):
+        below = max(below, values[i])
+    return value - 0.5 * (np.float64(below) + middle)

@@ -1,0 +1,126 @@
+"""The cache-blocked (band-major) statistics equal the frame-major pass, exactly.
+
+Every TIFF layout tifffile writes (contiguous, strips, tiles, compressed, big-endian),
+``.npy`` files, frames in memory and stacks over several files are read band by band
+and compared bit for bit with the frame-major pass over the same stack.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tifffile
+
+from fastdefect import stats as stats_module
+from fastdefect.errors import FileFormatError
+from fastdefect.frames import FrameStack, open_bands, open_stack
+from fastdefect.stats import _frame_major_stats, stack_stats
+
+from reference import stack_stats_reference
+
+LAYOUTS = {
+    "contiguous": {"contiguous": True},
+    "strips of 3 rows": {"rowsperstrip": 3},
+    "tiles 16 x 32": {"tile": (16, 32)},
+    "deflate strips": {"compression": "zlib", "rowsperstrip": 5},
+    "deflate tiles": {"compression": "zlib", "tile": (16, 16)},
+    "big-endian": {"byteorder": ">"},
+    "big-endian deflate strips": {"byteorder": ">", "compression": "zlib", "rowsperstrip": 7},
+}
+
+
+def assert_same(stats, expected):
+    for name in ("total", "std", "minimum", "maximum", "frame_means"):
+        got, want = getattr(stats, name), getattr(expected, name)
+        assert got.dtype == want.dtype, name
+        np.testing.assert_array_equal(got, want, err_msg=name)
+    assert stats.n_frames == expected.n_frames
+    assert stats.bit_depth == expected.bit_depth
+
+
+def random_frames(rng, n, height, width, bits):
+    dtype = np.uint8 if bits <= 8 else np.uint16
+    return rng.integers(0, 2**bits, (n, height, width)).astype(dtype)
+
+
+@pytest.fixture(autouse=True)
+def small_bands(monkeypatch):
+    # Bands of a few rows, so that even small test images span many bands.
+    monkeypatch.setattr(stats_module, "BAND_BYTES", 600)
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+@pytest.mark.parametrize(("n", "height", "width"), [(1, 1, 1), (1, 37, 53), (9, 45, 70)])
+def test_tiff_layouts_band_major_equals_frame_major(tmp_path, layout, n, height, width):
+    rng = np.random.default_rng(n * height + width)
+    frames = random_frames(rng, n, height, width, 12)
+    path = tmp_path / "stack.tif"
+    tifffile.imwrite(path, frames, photometric="minisblack", **LAYOUTS[layout])
+    stack = open_stack(path, bit_depth=12)
+    assert open_bands(stack) is not None, "this layout should be read band by band"
+    assert_same(stack_stats(stack), _frame_major_stats(stack, None))
+    total, _, minimum, maximum, _ = stack_stats_reference(frames)
+    np.testing.assert_array_equal(stack_stats(stack).total, total)
+    np.testing.assert_array_equal(stack_stats(stack).minimum, minimum)
+    np.testing.assert_array_equal(stack_stats(stack).maximum, maximum)
+
+
+@pytest.mark.parametrize("bits", [8, 10, 16])
+@pytest.mark.parametrize("n", [1, 2, 17])
+def test_arrays_npy_and_many_files(tmp_path, bits, n):
+    rng = np.random.default_rng(bits * 100 + n)
+    frames = random_frames(rng, n, 23, 31, bits)
+    in_memory = FrameStack.from_array(frames, bit_depth=bits)
+    expected = _frame_major_stats(in_memory, None)
+    assert_same(stack_stats(in_memory), expected)
+    np.save(tmp_path / "stack.npy", frames)
+    assert_same(stack_stats(open_stack(tmp_path / "stack.npy", bit_depth=bits)), expected)
+    # One file per frame, alternating layouts, in one stack.
+    for index, frame in enumerate(frames):
+        options = [{"contiguous": True}, {"rowsperstrip": 4}, {"compression": "zlib"}]
+        tifffile.imwrite(tmp_path / f"frame{index:03d}.tif", frame, **options[index % 3])
+    many = open_stack(sorted(tmp_path.glob("frame*.tif")), bit_depth=bits)
+    assert_same(stack_stats(many), expected)
+
+
+def test_uint64_accumulators_and_16_bit_squares():
+    frames = np.full((3, 5, 7), 65535, np.uint16)
+    frames[1, 2, 3] = 0
+    stack = FrameStack.from_array(frames, bit_depth=16)
+    stats = stack_stats(stack)
+    assert_same(stats, _frame_major_stats(stack, None))
+    assert stats.total.dtype == np.uint32 and int(stats.total[0, 0]) == 3 * 65535
+
+
+def test_progress_reaches_the_frame_count(tmp_path):
+    frames = random_frames(np.random.default_rng(3), 6, 40, 30, 10)
+    calls = []
+    stack_stats(
+        FrameStack.from_array(frames, bit_depth=10), progress=lambda d, t: calls.append((d, t))
+    )
+    assert calls[-1] == (6, 6)
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+
+def test_value_above_bit_depth_gives_the_frame_major_error(tmp_path):
+    frames = random_frames(np.random.default_rng(4), 5, 30, 20, 10)
+    frames[3, 17, 11] = 1500
+    path = tmp_path / "stack.tif"
+    tifffile.imwrite(path, frames, photometric="minisblack", contiguous=True)
+    with pytest.raises(FileFormatError, match=r"frame 4 holds value 1500 at row 17, column 11"):
+        stack_stats(open_stack(path, bit_depth=10))
+
+
+def test_truncated_data_names_the_file(tmp_path):
+    frames = random_frames(np.random.default_rng(5), 3, 30, 20, 10)
+    path = tmp_path / "stack.tif"
+    tifffile.imwrite(path, frames, photometric="minisblack", compression="zlib", rowsperstrip=4)
+    stack = open_stack(path, bit_depth=10)
+    # Damage the compressed data of the last frame after the stack was opened.
+    with tifffile.TiffFile(path) as tif:
+        offset = tif.pages[2].dataoffsets[1]
+    with open(path, "r+b") as handle:
+        handle.seek(offset)
+        handle.write(b"\xff" * 16)
+    with pytest.raises(FileFormatError, match=r"stack\.tif.*frame 3"):
+        stack_stats(stack)
