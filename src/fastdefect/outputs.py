@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .errors import InputError, OutputExistsError
 
-__all__ = ["atomic_output", "check_output_path"]
+__all__ = ["atomic_output", "check_output_path", "refuse_input_as_output"]
 
 
 def check_output_path(path: str | os.PathLike, *, overwrite: bool = False) -> Path:
@@ -77,3 +77,24 @@ def atomic_output(
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+def refuse_input_as_output(
+    output: str | os.PathLike, inputs: list[str | os.PathLike], *, hint: str = ""
+) -> None:
+    """Raise :class:`InputError` when ``output`` is one of ``inputs`` (the same file).
+
+    Checked before any work, so a run that would write over its own input reads nothing.
+    ``hint`` is appended to the message (e.g. how to edit a file in place instead).
+    """
+    output = Path(output)
+    for path in inputs:
+        try:
+            same = output.resolve() == Path(path).resolve()
+        except OSError:
+            same = False
+        if same:
+            raise InputError(
+                f"-o {output} is an input file; fastdefect never overwrites an input"
+                + (f" {hint}" if hint else "")
+            )

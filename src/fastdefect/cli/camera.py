@@ -31,6 +31,7 @@ from ..errors import ExitCode, InputError
 from ._common import (
     ForceOption,
     JsonOption,
+    LimitOption,
     console,
     exit_with,
     print_json,
@@ -87,9 +88,6 @@ BackupDirOption = Annotated[
         "Its name holds the serial and the time; an existing file is never overwritten.",
         show_default=False,
     ),
-]
-LimitOption = Annotated[
-    int, typer.Option("--limit", min=0, help="Show at most this many entries per table.")
 ]
 
 

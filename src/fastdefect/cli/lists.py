@@ -14,7 +14,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import ExitCode, InputError
-from ._common import CfaOption, ForceOption, JsonOption, console, exit_with, print_json, warn
+from ._common import (
+    CfaOption,
+    ForceOption,
+    JsonOption,
+    LimitOption,
+    console,
+    exit_with,
+    print_json,
+    warn,
+)
 
 if TYPE_CHECKING:
     from ..defects import DefectList
@@ -81,9 +90,6 @@ OffsetXOption = Annotated[
 OffsetYOption = Annotated[
     int | None, typer.Option("--offset-y", help="arri-xml: Y offset added on export.")
 ]
-LimitOption = Annotated[
-    int, typer.Option("--limit", min=0, help="Show at most this many table rows.")
-]
 
 _STYLE = {0: "green", 1: "yellow", 2: "red"}
 
@@ -145,12 +151,11 @@ def _edit_target(
 
 
 def _refuse_input_as_output(output: Path, inputs: list[Path]) -> None:
-    for path in inputs:
-        if _same_file(output, path):
-            raise InputError(
-                f"-o {output} is an input file; fastdefect never overwrites an input "
-                "(edit commands take --in-place, which keeps a .bak)"
-            )
+    from ..outputs import refuse_input_as_output
+
+    refuse_input_as_output(
+        output, inputs, hint="(edit commands take --in-place, which keeps a .bak)"
+    )
 
 
 def _write(
