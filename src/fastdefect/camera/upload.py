@@ -44,7 +44,7 @@ from ..defects import DefectList
 from ..errors import CameraError, InputError, OutputExistsError
 from ..formats.backup import CameraBackup, write_backup
 from ..rules import RuleSet, Verdict, Verdicts, check_list, rule_set
-from .protocol import Camera, ProgressCallback, merge_lists, normalize_coords
+from .protocol import Camera, ProgressCallback, merge_coords, normalize_coords
 
 __all__ = [
     "BackupWriter",
@@ -312,7 +312,7 @@ def _plan(
     rules = rules.with_sensor(info.sensor_spec())
     factory = camera.read_factory_list()
     user = camera.read_user_list()
-    in_camera = merge_lists(factory, user)
+    in_camera = merge_coords(factory, user)
     context = DefectList(in_camera[:, 0], in_camera[:, 1], source="factory")
     verdicts = check_list(defects, rules, context=context)
     first = ~verdicts.duplicate
@@ -464,7 +464,7 @@ def upload_user_list(
             )
     written_backup = backup_writer(backup) if backup_writer is not None else None
     old_user = _coords(backup.user)
-    target = requested if replace else merge_lists(old_user, requested)
+    target = requested if replace else merge_coords(old_user, requested)
     read_back = _change(
         camera,
         backup,
