@@ -30,7 +30,7 @@ from fastdefect.camera import (
     capture_to_tiff,
     is_sim_spec,
     list_sim_cameras,
-    merge_lists,
+    merge_coords,
     normalize_coords,
     open_camera,
     restore_backup,
@@ -153,7 +153,7 @@ def test_user_list_merge_duplicates_and_revert(camera: SimCamera) -> None:
     assert _keys(camera.read_user_list()) == {(20, 30), (21, 30), tuple(int(v) for v in factory[0])}
     merged = camera.read_merged_list()
     assert len(merged) == len(factory) + 2  # the factory entry counts once
-    assert np.array_equal(merged, merge_lists(factory, new))
+    assert np.array_equal(merged, merge_coords(factory, new))
     camera.revert()
     assert len(camera.read_user_list()) == 0
     assert np.array_equal(camera.read_merged_list(), factory)

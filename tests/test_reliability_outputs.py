@@ -13,7 +13,7 @@ import pytest
 
 from fastdefect.cli import main
 from fastdefect.defects import DefectList
-from fastdefect.errors import OutputError
+from fastdefect.errors import OutputError, OutputExistsError
 from fastdefect.formats import read_list, write_list
 from fastdefect.outputs import TEMP_SUFFIX, atomic_output, temporary_name_prefix
 
@@ -120,3 +120,17 @@ def test_an_error_inside_the_block_leaves_no_file(tmp_path):
     with pytest.raises(OutputError), atomic_output(target) as tmp:
         raise OSError(28, "No space left on device", str(tmp))
     assert not target.exists() and _temporaries(tmp_path) == []
+
+
+def test_a_file_that_appears_while_writing_is_never_replaced(tmp_path):
+    """Two writers of one new name (two backups in the same second): the second is
+    refused and the first file is kept, whoever checked the name first."""
+    target = tmp_path / "cam-20261202-080000.bin"
+    with pytest.raises(OutputExistsError), atomic_output(target) as tmp:
+        tmp.write_bytes(b"second")
+        target.write_bytes(b"first")  # the other writer finishes in between
+    assert target.read_bytes() == b"first"
+    assert not list(tmp_path.glob(f"*{TEMP_SUFFIX}"))
+    with atomic_output(target, overwrite=True) as tmp:  # asked for: replaced
+        tmp.write_bytes(b"third")
+    assert target.read_bytes() == b"third"

@@ -57,6 +57,7 @@ __all__ = [
     "CorrectionReport",
     "CorrectionResult",
     "check_list_fits",
+    "check_list_size",
     "confirm_masked",
     "correct",
     "correct_left",
@@ -108,17 +109,35 @@ def check_list_fits(
     Checks the sensor size the list states (``width``/``height`` given here, e.g. from a
     backup or ARRI file, else the list's ``metadata``) and that every entry lies inside.
     """
-    image_height, image_width = shape
+    check_list_size(defects, shape, width=width, height=height, label=label)
+    _check_inside(defects.rows, defects.columns, shape, label)
+
+
+def check_list_size(
+    defects: DefectList,
+    shape: tuple[int, int],
+    *,
+    width: int | None = None,
+    height: int | None = None,
+    label: str = "the defect list",
+    target: str = "the image",
+) -> None:
+    """Raise :class:`InputError` when a list states another sensor size than ``shape``.
+
+    Only the stated size (``width``/``height`` given here, else the list's ``metadata``)
+    is checked, not the entries (see :func:`check_list_fits`); ``target`` names what
+    ``shape`` is the size of in the message (e.g. a camera's sensor).
+    """
+    target_height, target_width = shape
     if width is None and height is None:
         width = defects.metadata.get("width")
         height = defects.metadata.get("height")
     stated = isinstance(width, int | np.integer) and isinstance(height, int | np.integer)
-    if stated and (int(width), int(height)) != (image_width, image_height):
+    if stated and (int(width), int(height)) != (target_width, target_height):
         raise InputError(
-            f"{label} is for a {width} x {height} sensor but the image is "
-            f"{image_width} x {image_height}; is it the list of another camera?"
+            f"{label} is for a {width} x {height} sensor but {target} is "
+            f"{target_width} x {target_height}; is it the list of another camera?"
         )
-    _check_inside(defects.rows, defects.columns, shape, label)
 
 
 def _check_inside(rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int], label: str):

@@ -25,7 +25,7 @@ line, which is what a camera's correction has to deal with.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -641,9 +641,25 @@ class DefectList:
         *,
         kind: str = "unknown",
         source: str = "user",
+        skip_listed: bool = False,
+        on_skipped: Callable[[str], None] | None = None,
     ) -> DefectList:
-        """This list with entries appended (no dedupe: a camera ignores duplicates)."""
+        """This list with entries appended.
+
+        By default nothing is deduplicated (a camera ignores duplicates). With
+        ``skip_listed``, a position already in the list (or given twice) is not added
+        again, and ``on_skipped`` receives one message for each one skipped.
+        """
         extra = DefectList(rows, columns, kinds=kind, source=source)
+        if skip_listed:
+            known = np.isin(extra.linear_index, self.linear_index) | extra.duplicated()
+            if on_skipped is not None:
+                for i in np.flatnonzero(known).tolist():
+                    on_skipped(
+                        f"row {extra.rows[i]}, column {extra.columns[i]} is already listed; "
+                        "not added again"
+                    )
+            extra = extra.take(~known)
         return DefectList.concatenate([self, extra]).with_metadata(self.metadata)
 
     def remove(self, rows: Any, columns: Any) -> DefectList:

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__
+from .defaults import DEFAULT_LINE_THRESHOLD, DEFAULT_PIXEL_THRESHOLD
 from .defects import KINDS, DefectList
 from .errors import InputError
 from .frames import FrameStack, ProgressCallback
@@ -166,9 +167,17 @@ class Threshold:
             raise InputError("a threshold in sigmas needs a measurable noise level")
         return self.value * sigma
 
+    @property
+    def unit_label(self) -> str:
+        """The unit as shown to people: ``DN``, ``LSB10``, ``%`` or ``sigma``."""
+        return {"dn": "DN", "lsb10": "LSB10", "percent": "%", "sigma": "sigma"}[self.unit]
+
     def __str__(self) -> str:
-        suffix = {"dn": " DN", "lsb10": " LSB10", "percent": " %", "sigma": " sigma"}[self.unit]
-        return f"{self.value:g}{suffix}"
+        return f"{self.value:g} {self.unit_label}"
+
+
+_PIXEL_THRESHOLD = Threshold.parse(DEFAULT_PIXEL_THRESHOLD)
+_LINE_THRESHOLD = Threshold.parse(DEFAULT_LINE_THRESHOLD)
 
 
 @dataclass(frozen=True)
@@ -209,8 +218,8 @@ class DetectionConfig:
         datasheets' line threshold. Default None (off: the datasheet rule only).
     """
 
-    pixel_threshold: Threshold = Threshold(102, "lsb10")
-    line_threshold: Threshold = Threshold(48, "lsb10")
+    pixel_threshold: Threshold = _PIXEL_THRESHOLD
+    line_threshold: Threshold = _LINE_THRESHOLD
     stuck_tolerance: Threshold = Threshold(5, "percent")
     noise_factor: float = 3.0
     vote: float = 0.0

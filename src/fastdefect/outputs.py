@@ -33,6 +33,7 @@ __all__ = [
     "TEMP_SUFFIX",
     "atomic_output",
     "check_output_path",
+    "refuse_input_as_output",
     "remove_stale_temporaries",
     "temporary_name_prefix",
 ]
@@ -178,12 +179,26 @@ def atomic_output(
             umask = os.umask(0)
             os.umask(umask)
             os.chmod(tmp, 0o666 & ~umask)
-            os.replace(tmp, path)
+            if overwrite or backup:
+                os.replace(tmp, path)
+            else:
+                _move_exclusively(tmp, path)
         except OSError as error:
             raise _cannot_write(path, error) from error
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink()
+
+
+def _move_exclusively(tmp: Path, path: Path) -> None:
+    """Move ``tmp`` to ``path`` unless ``path`` exists by now (another writer got there
+    between the check and the move): a hard link fails instead of replacing a file."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise OutputExistsError(path) from None
+    except OSError:  # a file system without hard links: the check above has to do
+        os.replace(tmp, path)
 
 
 def _copy_atomically(source: Path, target: Path) -> None:
@@ -199,3 +214,24 @@ def _copy_atomically(source: Path, target: Path) -> None:
     finally:
         with contextlib.suppress(OSError):
             os.unlink(tmp_name)
+
+
+def refuse_input_as_output(
+    output: str | os.PathLike, inputs: list[str | os.PathLike], *, hint: str = ""
+) -> None:
+    """Raise :class:`InputError` when ``output`` is one of ``inputs`` (the same file).
+
+    Checked before any work, so a run that would write over its own input reads nothing.
+    ``hint`` is appended to the message (e.g. how to edit a file in place instead).
+    """
+    output = Path(output)
+    for path in inputs:
+        try:
+            same = output.resolve() == Path(path).resolve()
+        except OSError:
+            same = False
+        if same:
+            raise InputError(
+                f"-o {output} is an input file; fastdefect never overwrites an input"
+                + (f" {hint}" if hint else "")
+            )

@@ -51,6 +51,7 @@ __all__ = [
     "PreviewSite",
     "choose_sites",
     "render_preview",
+    "require_pillow",
     "write_preview",
 ]
 
@@ -159,7 +160,12 @@ class Preview:
         return Path(path)
 
 
-def _pillow():
+def require_pillow():
+    """Pillow's ``Image``, ``ImageDraw`` and ``ImageFont``; a clear error when missing.
+
+    Call it before long work whose result is a preview, so a missing extra is reported
+    first (like :func:`fastdefect.plots.require_matplotlib`).
+    """
     modules = ("PIL.Image", "PIL.ImageDraw", "PIL.ImageFont")
     return tuple(
         import_optional(name, extra="plot", purpose="the preview", package="Pillow")
@@ -518,7 +524,7 @@ def render_preview(
     -------
     Preview
     """
-    Image, ImageDraw, ImageFont = _pillow()
+    Image, ImageDraw, ImageFont = require_pillow()
     if crop < 1 or crop > 512:
         raise InputError(f"the crop size must be 1..512 pixels, got {crop}")
     if scale is not None and not 1 <= scale <= 64:

@@ -193,17 +193,25 @@ class RuleSet:
         *,
         width: int | None = None,
         height: int | None = None,
+        cfa: str | None = None,
     ) -> RuleSet:
         """The same rules with sensor bounds (from a :class:`SensorSpec` or a size).
 
-        A :class:`SensorSpec` with a CFA pattern also sets ``column_step=2``.
+        A :class:`SensorSpec` with a CFA pattern, or a ``cfa`` pattern given with a size,
+        also sets ``column_step=2`` (on a Bayer sensor the pixel "to the left" is the
+        nearest one of the same colour); ``cfa="mono"`` sets it to 1.
         """
         if sensor is not None:
             step = 2 if sensor.cfa else 1
             return dataclasses.replace(
                 self, width=sensor.width, height=sensor.height, column_step=step
             )
-        return dataclasses.replace(self, width=width, height=height)
+        changes: dict[str, Any] = {"width": width, "height": height}
+        if cfa is not None:
+            from .sensor import parse_cfa
+
+            changes["column_step"] = 2 if parse_cfa(cfa) else 1
+        return dataclasses.replace(self, **changes)
 
     def replace(self, **changes: Any) -> RuleSet:
         """The same rules with some fields changed (``rules.replace(hard_max_run=6)``)."""

@@ -148,6 +148,7 @@ __all__ = [
     "read_truth",
     "realistic_preset",
     "simulate_to_directory",
+    "simulation_config",
 ]
 
 #: Defect kinds in classification order (a pixel fitting several takes the first).
@@ -2156,3 +2157,80 @@ def _write_stack(
         n_frames=config.frames,
         timestamp=False,  # same seed, same bytes
     )
+
+
+# -- building a configuration from a saved one, a preset and overrides --------------------
+
+
+_GEOMETRY = ("width", "height", "bit_depth", "cfa")
+
+
+def simulation_config(
+    base: str | os.PathLike | dict[str, Any] | None = None,
+    *,
+    sensor: str | None = None,
+    **overrides: Any,
+) -> SimulationConfig:
+    """A :class:`SimulationConfig` from a saved one, a sensor preset and overrides.
+
+    Parameters
+    ----------
+    base : path-like or dict, optional
+        A ``simulation.json`` written by :func:`simulate_to_directory` (or any JSON object
+        of parameters), or such a mapping.
+    sensor : str, optional
+        A sensor or camera preset (see :func:`fastdefect.sensor.sensor_preset`): its size,
+        bit depth and CFA replace the base's.
+    **overrides
+        :class:`SimulationConfig` fields; ``None`` values are ignored. With another
+        ``exposure`` or ``temperature`` this is the same sensor at another operating point.
+
+    Another sensor geometry (size, bit depth, CFA) than the base's drops the base's defect
+    counts, run lengths, black level and gain: they get the new geometry's defaults.
+    """
+    from .sensor import sensor_preset
+
+    label = "simulation parameters"
+    if base is None:
+        from_base: dict[str, Any] = {}
+    elif isinstance(base, dict):
+        from_base = dict(base)
+    else:
+        label = str(base)
+        from_base = _read_config(Path(base))
+    values = dict(from_base)
+    if sensor is not None:
+        preset = sensor_preset(sensor)
+        values.update(width=preset.width, height=preset.height, bit_depth=preset.bit_depth)
+        if preset.cfa is not None:
+            values["cfa"] = preset.cfa
+    values.update({key: value for key, value in overrides.items() if value is not None})
+    if from_base and any(values.get(key) != from_base.get(key) for key in _GEOMETRY):
+        # Another sensor geometry needs its own defaults (defect counts, black level, gain).
+        for key in list(values):
+            if key.startswith("n_") or key.endswith("run_lengths"):
+                del values[key]
+        values.pop("black_level", None)
+        values.pop("conversion_gain", None)
+    try:
+        return SimulationConfig.from_dict(values)
+    except TypeError as exc:  # a JSON value of the wrong shape
+        raise InputError(f"{label}: {exc}") from exc
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from exc
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FileFormatError(path, f"not valid JSON ({exc.msg})", line=exc.lineno) from exc
+    except RecursionError as exc:
+        raise FileFormatError(path, "JSON nested too deeply") from exc
+    if not isinstance(record, dict):
+        raise FileFormatError(path, "expected a JSON object of simulation parameters")
+    if isinstance(record.get("config"), dict):
+        record = record["config"]
+    return dict(record)

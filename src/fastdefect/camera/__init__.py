@@ -29,7 +29,7 @@ from .protocol import (
     Frame,
     FrameMeta,
     ProgressCallback,
-    merge_lists,
+    merge_coords,
     normalize_coords,
 )
 from .sim import (
@@ -102,7 +102,7 @@ __all__ = [
     "list_cameras",
     "list_sim_cameras",
     "list_vimba_cameras",
-    "merge_lists",
+    "merge_coords",
     "normalize_coords",
     "open_camera",
     "open_sim_camera",

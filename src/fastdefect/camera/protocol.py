@@ -29,7 +29,7 @@ __all__ = [
     "Frame",
     "FrameMeta",
     "ProgressCallback",
-    "merge_lists",
+    "merge_coords",
     "normalize_coords",
     "pixel_format_bits",
 ]
@@ -80,8 +80,10 @@ def normalize_coords(coords: Any, *, name: str = "defect list") -> np.ndarray:
     return np.unique(array.astype(np.uint16), axis=0)
 
 
-def merge_lists(*lists: np.ndarray) -> np.ndarray:
-    """Union of defect lists, sorted, duplicates counted once (as the camera merges them)."""
+def merge_coords(*lists: np.ndarray) -> np.ndarray:
+    """Union of ``(row, column)`` coordinate arrays, sorted, duplicates counted once (as
+    the camera merges its lists). For :class:`~fastdefect.defects.DefectList` objects see
+    :func:`fastdefect.defects.merge_lists`."""
     parts = [normalize_coords(part) for part in lists]
     return normalize_coords(np.concatenate(parts, axis=0) if parts else [])
 
@@ -315,7 +317,7 @@ class Camera(abc.ABC):
 
     def read_merged_list(self) -> np.ndarray:
         """Factory and user list merged as the camera applies them (duplicates once)."""
-        return merge_lists(self.read_factory_list(), self.read_user_list())
+        return merge_coords(self.read_factory_list(), self.read_user_list())
 
     @abc.abstractmethod
     def write_user_list(self, coords: Any, *, progress: ProgressCallback | None = None) -> None:

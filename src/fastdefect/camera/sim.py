@@ -78,7 +78,7 @@ from ..sensor import sensor_preset
 from .base import FeatureCamera, RawFrame
 from .featuremap import DefectListFeatureMap, feature_map_for
 from .features import GenApiFeatures
-from .protocol import CameraDescriptor, merge_lists, normalize_coords
+from .protocol import CameraDescriptor, merge_coords, normalize_coords
 from .simdevice import SimDevice, make_port
 
 if TYPE_CHECKING:
@@ -689,7 +689,7 @@ class SimCamera(FeatureCamera):
         """
         from ..correction import plan_correction  # numba: loaded on the first masked frame
 
-        merged = merge_lists(self.factory_list, self.state.user_list)
+        merged = merge_coords(self.factory_list, self.state.user_list)
         key = merged.tobytes()
         if self._plan is None or self._plan_key != key:
             self._plan = plan_correction(

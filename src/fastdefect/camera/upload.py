@@ -33,8 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -42,11 +41,10 @@ from typing import Any, Literal
 import numpy as np
 
 from ..defects import DefectList
-from ..errors import CameraError, InputError
+from ..errors import CameraError, InputError, OutputExistsError
 from ..formats.backup import CameraBackup, write_backup
-from ..outputs import TEMP_SUFFIX, temporary_name_prefix
 from ..rules import RuleSet, Verdict, Verdicts, check_list, rule_set
-from .protocol import Camera, ProgressCallback, merge_lists, normalize_coords
+from .protocol import Camera, ProgressCallback, merge_coords, normalize_coords
 
 __all__ = [
     "BackupWriter",
@@ -124,33 +122,14 @@ def save_backup(backup: CameraBackup, directory: str | os.PathLike | None = None
 
 
 def _save_new(backup: CameraBackup, folder: Path) -> Path:
-    data = backup.to_bytes()
     stem = Path(backup.default_file_name).stem
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=temporary_name_prefix(f"{stem}.bin"), suffix=TEMP_SUFFIX, dir=folder
-    )
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        for attempt in range(1, 1000):
-            candidate = folder / (f"{stem}.bin" if attempt == 1 else f"{stem}-{attempt}.bin")
-            if candidate.exists():
-                continue
-            try:
-                os.link(tmp, candidate)  # fails if the name was taken meanwhile: no clobbering
-            except FileExistsError:
-                continue
-            except OSError:  # a file system without hard links
-                write_backup(candidate, backup)
-            return candidate
-        raise InputError(f"no free backup file name for {stem} in {folder}")
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+    for attempt in range(1, 1000):
+        candidate = folder / (f"{stem}.bin" if attempt == 1 else f"{stem}-{attempt}.bin")
+        try:
+            return write_backup(candidate, backup)  # atomic, refuses an existing file
+        except OutputExistsError:
+            continue
+    raise InputError(f"no free backup file name for {stem} in {folder}")
 
 
 def backup_writer_to(directory: str | os.PathLike | None = None) -> BackupWriter:
@@ -249,11 +228,29 @@ class UploadPlan:
         }
 
 
+@contextlib.contextmanager
+def _nothing_written_if_failing() -> Iterator[None]:
+    """A camera failure before the list transfer started: say that nothing changed.
+
+    Failures during the transfer are :class:`UploadFailedError` and state the camera's
+    state themselves.
+    """
+    try:
+        yield
+    except UploadFailedError:
+        raise
+    except CameraError as error:
+        raise CameraError(f"{error}. Nothing was written: the camera is unchanged.") from error
+
+
 def plan_upload(
     camera: Camera,
     defects: DefectList | Any,
     *,
     rules: RuleSet | str = "av",
+    width: int | None = None,
+    height: int | None = None,
+    label: str = "the defect list",
 ) -> UploadPlan:
     """Judge ``defects`` for an upload to ``camera``; nothing is written.
 
@@ -265,15 +262,47 @@ def plan_upload(
     rules : RuleSet or str
         The correction rules (default ``av``: the Allied Vision GT camera). The camera's
         sensor (size, and Bayer layout from its pixel format) is applied to them.
+    width, height : int, optional
+        The sensor size the list states (e.g. from its file); another size than the
+        camera's is an :class:`InputError`. Default: the list's ``metadata``, if any.
+    label : str
+        How errors name the list (e.g. its file).
 
     Returns
     -------
     UploadPlan
+
+    Raises
+    ------
+    InputError
+        The list states another sensor size than the camera's.
+    CameraError
+        The camera cannot transfer lists or failed; the message says nothing was written.
     """
     if not isinstance(defects, DefectList):
         pairs = np.asarray(defects, dtype=np.int64).reshape(-1, 2)
         defects = DefectList(pairs[:, 0], pairs[:, 1])
+    with _nothing_written_if_failing():
+        return _plan(camera, defects, rules, width, height, label)
+
+
+def _plan(
+    camera: Camera,
+    defects: DefectList,
+    rules: RuleSet | str,
+    width: int | None,
+    height: int | None,
+    label: str,
+) -> UploadPlan:
+    from ..correction import check_list_size  # lazily: it loads the numba kernels
+
     info = camera.info()
+    try:
+        # Only the stated size: entries outside the sensor are refused (red), not an error.
+        check_list_size(defects, (info.height, info.width), width=width, height=height,
+                        label=label, target=f"camera {info.serial}'s sensor")  # fmt: skip
+    except InputError as error:
+        raise InputError(f"{error} Nothing was written.") from None
     if not info.defect_list_supported:
         raise CameraError(
             f"defect list not supported: {', '.join(info.missing_features)} (camera {info.id})"
@@ -283,7 +312,7 @@ def plan_upload(
     rules = rules.with_sensor(info.sensor_spec())
     factory = camera.read_factory_list()
     user = camera.read_user_list()
-    in_camera = merge_lists(factory, user)
+    in_camera = merge_coords(factory, user)
     context = DefectList(in_camera[:, 0], in_camera[:, 1], source="factory")
     verdicts = check_list(defects, rules, context=context)
     first = ~verdicts.duplicate
@@ -423,7 +452,8 @@ def upload_user_list(
         The camera cannot transfer lists, or failed before anything was written.
     """
     requested = normalize_coords(coords, name="upload list")
-    backup = take_backup(camera)
+    with _nothing_written_if_failing():
+        backup = take_backup(camera)
     if len(requested):
         outside = (requested[:, 0] >= backup.height) | (requested[:, 1] >= backup.width)
         if outside.any():
@@ -433,7 +463,7 @@ def upload_user_list(
                 f"sensor of camera {backup.serial}: {shown}; nothing was written"
             )
     old_user = _coords(backup.user)
-    target = requested if replace else merge_lists(old_user, requested)
+    target = requested if replace else merge_coords(old_user, requested)
     _check_capacity(camera, len(target), backup.serial)
     written_backup = backup_writer(backup) if backup_writer is not None else None
     read_back = _change(
@@ -548,10 +578,22 @@ def restore_backup(
 
     As the vendor tool does, only the sensor size must match the camera's (not the serial,
     not the model): :meth:`CameraBackup.check_sensor` raises :class:`InputError` otherwise.
-    The factory list is the camera's own and is not written.
+    The factory list is the camera's own and is not written. When the camera holds the
+    backup's user list already, nothing is backed up or written (``result.changed`` is
+    false, ``result.backup_written`` is ``None``).
     """
-    info = camera.info()
-    backup.check_sensor(info.width, info.height)
+    with _nothing_written_if_failing():
+        info = camera.info()
+        backup.check_sensor(info.width, info.height)
+        current = camera.read_user_list()
+    wanted = normalize_coords(backup.user)
+    if _same(current, wanted):
+        # Nothing to change: no backup, nothing sent (``result.changed`` is false).
+        nothing = np.empty((0, 2), dtype=np.uint16)
+        return UploadResult(
+            backup=backup, user_list=current, added=nothing, removed=nothing,
+            already_in_factory=nothing,
+        )  # fmt: skip
     return upload_user_list(
         camera, backup.user, replace=True, backup_writer=backup_writer, progress=progress
     )
@@ -572,7 +614,8 @@ def revert_user_list(camera: Camera, *, backup_writer: BackupWriter | None = Non
     An empty user list is left alone (no backup, nothing sent). On failure:
     :class:`UploadFailedError` with the camera's state as ``outcome``.
     """
-    backup = take_backup(camera)
+    with _nothing_written_if_failing():
+        backup = take_backup(camera)
     before = _coords(backup.user)
     if not len(before):
         return RevertResult(backup, before, None)

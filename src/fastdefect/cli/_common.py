@@ -18,7 +18,7 @@ import json
 import math
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import typer
@@ -34,6 +34,9 @@ from rich.progress import (
 )
 
 from ..errors import ExitCode
+
+if TYPE_CHECKING:
+    from ..detection import Threshold
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -57,6 +60,9 @@ BitDepthOption = Annotated[
 CfaOption = Annotated[
     str | None,
     typer.Option("--cfa", help="Bayer pattern of a colour sensor: RGGB, BGGR, GRBG, GBRG."),
+]
+LimitOption = Annotated[
+    int, typer.Option("--limit", min=0, help="Show at most this many rows per table.")
 ]
 
 
@@ -171,7 +177,11 @@ TruthOption = Annotated[
 
 
 def detection_config(
-    threshold: str, line_threshold: str, noise_factor: float, vote: float, cfa: str | None
+    threshold: str | Threshold,
+    line_threshold: str,
+    noise_factor: float,
+    vote: float,
+    cfa: str | None,
 ):
     """The :class:`DetectionConfig` of the shared command-line options."""
     from ..detection import DetectionConfig

@@ -31,6 +31,7 @@ from ..errors import ExitCode, InputError
 from ._common import (
     ForceOption,
     JsonOption,
+    LimitOption,
     console,
     exit_with,
     print_json,
@@ -88,9 +89,6 @@ BackupDirOption = Annotated[
         show_default=False,
     ),
 ]
-LimitOption = Annotated[
-    int, typer.Option("--limit", min=0, help="Show at most this many entries per table.")
-]
 
 
 class Which(StrEnum):
@@ -136,24 +134,6 @@ def _confirm(question: str, *, yes: bool, action: str) -> None:
         )
     if not typer.confirm(question, default=False, err=True):
         raise InputError(f"{action} not confirmed. Nothing was changed.")
-
-
-@contextlib.contextmanager
-def _nothing_written_if_failing() -> Iterator[None]:
-    """A camera failure before the list transfer started: say that nothing changed.
-
-    Failures during the transfer are :class:`UploadFailedError` and state the camera's
-    state themselves.
-    """
-    from ..camera import UploadFailedError
-    from ..errors import CameraError
-
-    try:
-        yield
-    except UploadFailedError:
-        raise
-    except CameraError as error:
-        raise CameraError(f"{error}. Nothing was written: the camera is unchanged.") from error
 
 
 def _backup_writer(backup_dir: Path | None):
@@ -490,11 +470,7 @@ def download_command(
         raise InputError(f"unknown list format {to!r}; known: {', '.join(FORMATS)}")
     with _opened(camera, cti) as opened, progress_bar("reading the lists"):
         backup = take_backup(opened)
-    defects = {
-        Which.merged: backup.combined,
-        Which.user: lambda: backup.user.with_source("user"),
-        Which.factory: lambda: backup.factory.with_source("factory"),
-    }[which]()
+    defects = backup.select(which.value)
     options = {
         "width": backup.width,
         "height": backup.height,
@@ -569,16 +545,13 @@ def upload_command(
     writer = _backup_writer(backup_dir)
     with _opened(camera, cti) as opened:
         info = opened.info()
-        if listfile.width is not None and (listfile.width, listfile.height) != (
-            info.width,
-            info.height,
-        ):
-            raise InputError(
-                f"{file} is for a {listfile.width} x {listfile.height} sensor; camera "
-                f"{info.serial} has {info.width} x {info.height}. Nothing was written."
-            )
-        with _nothing_written_if_failing():
-            plan = plan_upload(opened, listfile.defects)
+        plan = plan_upload(
+            opened,
+            listfile.defects,
+            width=listfile.width,
+            height=listfile.height,
+            label=str(file),
+        )
         if not json_output:
             _show_plan(plan, file, info, limit)
         if plan.needs_confirmation:
@@ -590,7 +563,7 @@ def upload_command(
             )
         result = None
         if plan.upload_index.size:
-            with _nothing_written_if_failing(), progress_bar("writing the user list") as progress:
+            with progress_bar("writing the user list") as progress:
                 result = upload_user_list(
                     opened, plan.to_upload, backup_writer=writer, progress=progress
                 )
@@ -718,7 +691,7 @@ def restore_command(
     checked — not the serial or the model (a backup of one camera may be restored to
     another with the same sensor). The current lists are backed up first.
     """
-    from ..camera import normalize_coords, restore_backup
+    from ..camera import restore_backup
     from ..formats import read_backup
 
     backup = read_backup(file)
@@ -731,30 +704,25 @@ def restore_command(
                 f"{file} was taken from camera {backup.serial} ({backup.model}); restoring "
                 f"it to {info.serial} ({info.model}) — the sensor size matches"
             )
-        wanted = normalize_coords(backup.user)
-        current = opened.read_user_list()
-        if current.shape == wanted.shape and (current == wanted).all():
-            result = None
-        else:
-            with _nothing_written_if_failing(), progress_bar("writing the user list") as progress:
-                result = restore_backup(opened, backup, backup_writer=writer, progress=progress)
+        with progress_bar("writing the user list") as progress:
+            result = restore_backup(opened, backup, backup_writer=writer, progress=progress)
     if json_output:
         document = _backup_document(backup, file)
         document.update(
             {
                 "camera": info.serial,
-                "changed": result is not None,
-                "added": _positions(result.added) if result is not None else [],
-                "removed": _positions(result.removed) if result is not None else [],
-                "backup": str(result.backup_written) if result is not None else None,
+                "changed": result.changed,
+                "added": _positions(result.added),
+                "removed": _positions(result.removed),
+                "backup": str(result.backup_written) if result.backup_written is not None else None,
             }
         )
         print_json(document)
         return
-    if result is None:
+    if not result.changed:
         console.print(
             f"camera {escape(info.serial)} holds this user list already "
-            f"({len(wanted)} entries); nothing was changed"
+            f"({len(result.user_list)} entries); nothing was changed"
         )
         return
     console.print(f"backup of the previous lists: {escape(str(result.backup_written))}")
@@ -782,25 +750,23 @@ def revert_command(
     with _opened(camera, cti) as opened:
         info = opened.info()
         count = len(opened.read_user_list())
-        result = None
         if count:
             _confirm(
                 f"Clear the {count} entries of the user list of camera {info.serial}?",
                 yes=yes,
                 action=f"reverting camera {info.serial} (clearing {count} user entries)",
             )
-            with _nothing_written_if_failing():
-                result = revert_user_list(opened, backup_writer=writer)
+        result = revert_user_list(opened, backup_writer=writer)  # an empty list is left alone
     if json_output:
         print_json(
             {
                 "camera": info.serial,
-                "removed": _positions(result.removed) if result is not None else [],
-                "backup": str(result.backup_written) if result is not None else None,
+                "removed": _positions(result.removed),
+                "backup": str(result.backup_written) if result.backup_written is not None else None,
             }
         )
         return
-    if result is None:
+    if not len(result.removed):
         console.print(f"the user list of camera {escape(info.serial)} is empty already")
         return
     console.print(f"backup of the previous lists: {escape(str(result.backup_written))}")

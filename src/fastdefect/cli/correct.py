@@ -24,12 +24,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from ..defaults import DEFAULT_LINE_THRESHOLD, DEFAULT_PIXEL_THRESHOLD
 from ..errors import ExitCode, InputError
 from ._common import (
     BitDepthOption,
     CfaOption,
     ForceOption,
     JsonOption,
+    LimitOption,
     console,
     exit_with,
     print_json,
@@ -103,9 +105,6 @@ ThresholdOption = Annotated[
 LineThresholdOption = Annotated[
     str, typer.Option("--line-threshold", help="Confirm: column/row mean deviation threshold.")
 ]
-LimitOption = Annotated[
-    int, typer.Option("--limit", min=0, help="Show at most this many pixels per table.")
-]
 
 
 def _read_list(path: Path, fmt: str | None) -> ListFile:
@@ -130,16 +129,6 @@ def _check_fits(listed: ListFile, stack: FrameStack) -> None:
         height=listed.height,
         label=str(listed.path),
     )
-
-
-def _refuse_input_as_output(output: Path, inputs: list[Path]) -> None:
-    for path in inputs:
-        try:
-            same = output.resolve() == path.resolve()
-        except OSError:
-            same = False
-        if same:
-            raise InputError(f"-o {output} is an input file; fastdefect never overwrites an input")
 
 
 def _rules(name: str | None) -> Any:
@@ -180,8 +169,8 @@ def correct_command(
             "(exit 1 when there are).",
         ),
     ] = False,
-    threshold: ThresholdOption = "102lsb10",
-    line_threshold: LineThresholdOption = "48lsb10",
+    threshold: ThresholdOption = DEFAULT_PIXEL_THRESHOLD,
+    line_threshold: LineThresholdOption = DEFAULT_LINE_THRESHOLD,
     bit_depth: BitDepthOption = None,
     cfa: CfaOption = None,
     limit: LimitOption = 20,
@@ -195,14 +184,14 @@ def correct_command(
     longer than the camera corrects, no active pixel to the left, no good neighbour.
     """
     from ..correction import correct_stack
-    from ..outputs import check_output_path
+    from ..outputs import check_output_path, refuse_input_as_output
 
     if output.suffix.lower() not in (".tif", ".tiff"):
         raise InputError(f"-o {output}: the corrected frames are written as TIFF (.tif)")
     check_output_path(output, overwrite=force)
     listed = _read_list(defects, list_format)
     stack = _open(image, bit_depth)
-    _refuse_input_as_output(output, [*stack.paths, defects])
+    refuse_input_as_output(output, [*stack.paths, defects])
     _check_fits(listed, stack)
     config = _config(threshold, line_threshold, cfa) if confirm else None
     corrected = correct_stack(
@@ -345,8 +334,8 @@ def confirm_command(
     list_format: FromOption = None,
     rules: RulesOption = None,
     max_run: MaxRunOption = None,
-    threshold: ThresholdOption = "102lsb10",
-    line_threshold: LineThresholdOption = "48lsb10",
+    threshold: ThresholdOption = DEFAULT_PIXEL_THRESHOLD,
+    line_threshold: LineThresholdOption = DEFAULT_LINE_THRESHOLD,
     bit_depth: BitDepthOption = None,
     cfa: CfaOption = None,
     limit: LimitOption = 20,
@@ -440,17 +429,17 @@ def preview_command(
     crop is contrast-stretched on its own so dark frames show their noise. A stack is
     shown as its mean.
     """
-    from ..outputs import check_output_path
-    from ..preview import _pillow, render_preview
+    from ..outputs import check_output_path, refuse_input_as_output
+    from ..preview import render_preview, require_pillow
 
     if output.suffix.lower() != ".png":
         raise InputError(f"-o {output}: the preview is written as PNG (.png)")
     check_output_path(output, overwrite=force)
-    _pillow()  # a clear message before any work when Pillow is missing
+    require_pillow()  # a clear message before any work when Pillow is missing
     places = _parse_at(at) if at else None
     listed = _read_list(defects, list_format)
     stack = _open(image, bit_depth)
-    _refuse_input_as_output(output, [*stack.paths, defects])
+    refuse_input_as_output(output, [*stack.paths, defects])
     _check_fits(listed, stack)
     preview = render_preview(
         stack,

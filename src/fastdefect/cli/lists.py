@@ -15,7 +15,16 @@ import typer
 from rich.markup import escape
 
 from ..errors import ExitCode, InputError
-from ._common import CfaOption, ForceOption, JsonOption, console, exit_with, print_json, warn
+from ._common import (
+    CfaOption,
+    ForceOption,
+    JsonOption,
+    LimitOption,
+    console,
+    exit_with,
+    print_json,
+    warn,
+)
 
 if TYPE_CHECKING:
     from ..defects import DefectList
@@ -82,9 +91,6 @@ OffsetXOption = Annotated[
 OffsetYOption = Annotated[
     int | None, typer.Option("--offset-y", help="arri-xml: Y offset added on export.")
 ]
-LimitOption = Annotated[
-    int, typer.Option("--limit", min=0, help="Show at most this many table rows.")
-]
 
 _STYLE = {0: "green", 1: "yellow", 2: "red"}
 
@@ -118,13 +124,6 @@ def _sensor_size(
     return None
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve()
-    except OSError:
-        return False
-
-
 def _edit_target(
     file: Path, output: Path | None, in_place: bool, force: bool
 ) -> tuple[Path, bool, bool]:
@@ -146,12 +145,11 @@ def _edit_target(
 
 
 def _refuse_input_as_output(output: Path, inputs: list[Path]) -> None:
-    for path in inputs:
-        if _same_file(output, path):
-            raise InputError(
-                f"-o {output} is an input file; fastdefect never overwrites an input "
-                "(edit commands take --in-place, which keeps a .bak)"
-            )
+    from ..outputs import refuse_input_as_output
+
+    refuse_input_as_output(
+        output, inputs, hint="(edit commands take --in-place, which keeps a .bak)"
+    )
 
 
 def _write(
@@ -164,69 +162,18 @@ def _write(
     keep_bak: bool,
     options: dict[str, Any],
 ) -> str:
-    """Write with format and options resolved; warn about what the format drops."""
-    from ..formats import FORMATS, infer_format, write_list
+    from ..formats import write_list_file
 
-    name = (to or "").strip().lower()
-    if not name and like is not None and _same_file(path, like.path):
-        name = like.format  # an in-place edit keeps the file's format
-    if not name:
-        try:
-            name = infer_format(path, reading=False, like=like.format if like else None)
-        except InputError:
-            if like is None:
-                raise
-            name = like.format  # an unknown extension: keep the input's format
-    if name not in FORMATS:
-        raise InputError(f"unknown list format {to!r}; known: {', '.join(FORMATS)}")
-    merged = like.write_options() if like is not None and like.format == name else {}
-    if like is not None and like.format != name:
-        for key in ("width", "height", "serial", "model"):
-            value = getattr(like, key)
-            if value is not None:
-                merged[key] = value
-    merged.update({k: v for k, v in options.items() if v is not None})
-    accepted = FORMATS[name].write_options
-    dropped = sorted(k for k, v in options.items() if v is not None and k not in accepted)
-    if dropped:
-        names = ", ".join("--" + k.replace("_", "-") for k in dropped)
-        warn(f"{names} does not apply to the {name} format; ignored")
-    merged = {k: v for k, v in merged.items() if k in accepted}
-    _warn_lossy(defects, name)
-    if (
-        path.suffix.lower() == ".csv"
-        and not to
-        and (like is None or like.format not in ("av-csv", "csv"))
-    ):
-        warn(f"writing {path} as fastdefect rich CSV; use --to av-csv for the Allied Vision tool")
-    write_list(path, defects, name, overwrite=overwrite, backup=keep_bak, **merged)
-    return name
-
-
-def _warn_lossy(defects: DefectList, name: str) -> None:
-    import numpy as np
-
-    from ..defects import KINDS
-    from ..formats import FORMATS
-
-    carries = FORMATS[name].carries
-    lost = []
-    if "kind" not in carries and np.any(defects.kind_codes != KINDS.index("unknown")):
-        lost.append("kinds")
-    if "evidence" not in carries:
-        names = [
-            n for n in defects.evidence_names if not (n == "timestamp" and "timestamp" in carries)
-        ]
-        if names:
-            lost.append("evidence")
-    if "duplicates" not in carries and defects.duplicated().any():
-        lost.append("duplicate entries")
-    if "source" in carries and name == "bin":
-        others = set(defects.count_by_source()) - {"factory", "user"}
-        if others:
-            lost.append(f"sources ({', '.join(sorted(others))} become user)")
-    if lost:
-        warn(f"the {name} format does not carry {', '.join(lost)}: not written")
+    return write_list_file(
+        path,
+        defects,
+        to,
+        like=like,
+        overwrite=overwrite,
+        backup=keep_bak,
+        on_warning=warn,
+        **options,
+    )
 
 
 def _records_table(title: str, defects: DefectList, limit: int) -> None:
@@ -287,12 +234,8 @@ def check(
 
     listfile = _read(file, fmt, lenient)
     size = _sensor_size(width, height, sensor, listfile)
-    ruleset = rule_set(rules) if size is None else rule_set(rules, width=size[0], height=size[1])
-    if cfa is not None:
-        from ..sensor import parse_cfa
-
-        # On a Bayer sensor the pixel "to the left" is the nearest one of the same colour.
-        ruleset = ruleset.replace(column_step=2 if parse_cfa(cfa) else 1)
+    width, height = size or (None, None)
+    ruleset = rule_set(rules).with_sensor(width=width, height=height, cfa=cfa)
     context = _read(factory, None, lenient).defects if factory is not None else None
     verdicts = ruleset.check(listfile.defects, context=context)
     if size is None:
@@ -547,23 +490,15 @@ def add(
     lenient: LenientOption = False,
 ) -> None:
     """Add entries (ROW COLUMN pairs, 0-based) to a list; positions already listed are skipped."""
-    import numpy as np
-
-    from ..defects import DefectList
-
     rows, columns = _pairs(coordinates)
     target, overwrite, keep_bak = _edit_target(file, output, in_place, force)
     listfile = _read(file, fmt, lenient)
-    extra = DefectList(rows, columns, kinds=kind, source=source)
-    known = np.isin(extra.linear_index, listfile.defects.linear_index) | extra.duplicated()
-    for i in np.flatnonzero(known).tolist():
-        warn(f"row {rows[i]}, column {columns[i]} is already listed; not added again")
-    extra = extra.take(~known)
-    result = DefectList.concatenate([listfile.defects, extra]).with_metadata(
-        listfile.defects.metadata
+    result = listfile.defects.add(
+        rows, columns, kind=kind, source=source, skip_listed=True, on_skipped=warn
     )
     _write(target, result, to=to, like=listfile, overwrite=overwrite, keep_bak=keep_bak, options={})
-    console.print(f"added {len(extra)} entries: {target} now lists {len(result)}", markup=False)
+    added = len(result) - len(listfile.defects)
+    console.print(f"added {added} entries: {target} now lists {len(result)}", markup=False)
 
 
 @list_app.command("remove")
@@ -603,10 +538,7 @@ def clear(
     """Remove every user entry (a camera backup keeps its factory entries)."""
     target, overwrite, keep_bak = _edit_target(file, output, in_place, force)
     listfile = _read(file, fmt, lenient)
-    if listfile.format == "bin":
-        result = listfile.defects.filter(sources="factory")
-    else:
-        result = listfile.defects.take([])
+    result = listfile.cleared()
     _write(target, result, to=to, like=listfile, overwrite=overwrite, keep_bak=keep_bak, options={})
     kept = f" ({len(result)} factory entries kept)" if len(result) else ""
     console.print(

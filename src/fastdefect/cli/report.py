@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from ..defaults import DEFAULT_LINE_THRESHOLD, DEFAULT_PIXEL_THRESHOLD
 from ._common import (
     BitDepthOption,
     BrightOption,
@@ -57,8 +58,8 @@ def report_command(
     threshold: Annotated[
         str,
         typer.Option(help="Pixel deviation threshold: 408 or 408dn (DN), 102lsb10, 10%, 6sigma."),
-    ] = "102lsb10",
-    line_threshold: LineThresholdOption = "48lsb10",
+    ] = DEFAULT_PIXEL_THRESHOLD,
+    line_threshold: LineThresholdOption = DEFAULT_LINE_THRESHOLD,
     noise_factor: NoiseFactorOption = 3.0,
     vote: VoteOption = 0.0,
     rules: Annotated[

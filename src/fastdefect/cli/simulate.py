@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -111,44 +110,22 @@ def simulate(
         _age(aged_from, years, new_rate, heal_rate, seed, out, force, json_output,
              any(v is not None for v in given))  # fmt: skip
         return
-    from ..errors import InputError
-    from ..sensor import sensor_preset
-    from ..simulate import SimulationConfig, simulate_to_directory
+    from ..simulate import simulate_to_directory, simulation_config
 
-    from_file = _read_config(config_file) if config_file is not None else {}
-    values: dict[str, Any] = dict(from_file)
-    if sensor is not None:
-        preset = sensor_preset(sensor)
-        values.update(width=preset.width, height=preset.height, bit_depth=preset.bit_depth)
-        if preset.cfa is not None:
-            values["cfa"] = preset.cfa
-    given = {
-        "width": width,
-        "height": height,
-        "bit_depth": bit_depth,
-        "frames": frames,
-        "seed": seed,
-        "cfa": cfa,
-        "dark_exposure_us": exposure,
-        "bright_exposure_us": bright_exposure,
-        "temperature_c": temperature,
-        "bright_level": bright_level,
-    }
-    values.update({key: value for key, value in given.items() if value is not None})
-    if from_file and any(
-        values.get(key) != from_file.get(key) for key in ("width", "height", "bit_depth", "cfa")
-    ):
-        # Another sensor geometry needs its own defaults (defect counts, black level, gain).
-        for key in list(values):
-            if key.startswith("n_") or key.endswith("run_lengths"):
-                del values[key]
-        values.pop("black_level", None)
-        values.pop("conversion_gain", None)
-    try:
-        config = SimulationConfig.from_dict(values)
-    except TypeError as exc:  # a JSON value of the wrong shape
-        raise InputError(f"{config_file}: {exc}") from exc
-
+    config = simulation_config(
+        config_file,
+        sensor=sensor,
+        width=width,
+        height=height,
+        bit_depth=bit_depth,
+        frames=frames,
+        seed=seed,
+        cfa=cfa,
+        dark_exposure_us=exposure,
+        bright_exposure_us=bright_exposure,
+        temperature_c=temperature,
+        bright_level=bright_level,
+    )
     with progress_bar("simulating frames", total=2 * config.frames) as update:
         result = simulate_to_directory(out, config, overwrite=force, progress=update)
 
@@ -195,24 +172,6 @@ def _age(
         f"{', '.join(path.name for path in result.files.values())}",
         soft_wrap=True,
     )
-
-
-def _read_config(path: Path) -> dict[str, Any]:
-    from ..errors import FileFormatError, InputError
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from exc
-    try:
-        record = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FileFormatError(path, f"not valid JSON ({exc.msg})", line=exc.lineno) from exc
-    if not isinstance(record, dict):
-        raise FileFormatError(path, "expected a JSON object of simulation parameters")
-    if isinstance(record.get("config"), dict):
-        record = record["config"]
-    return dict(record)
 
 
 def _duration(microseconds: float) -> str:

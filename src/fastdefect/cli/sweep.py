@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from ..defaults import DEFAULT_LINE_THRESHOLD
 from ._common import (
     BitDepthOption,
     BrightOption,
@@ -58,7 +59,7 @@ def sweep_command(
             "directory (needs the 'plot' extra).",
         ),
     ] = None,
-    line_threshold: LineThresholdOption = "48lsb10",
+    line_threshold: LineThresholdOption = DEFAULT_LINE_THRESHOLD,
     noise_factor: NoiseFactorOption = 3.0,
     vote: VoteOption = 0.0,
     bit_depth: BitDepthOption = None,
@@ -89,7 +90,7 @@ def sweep_command(
         for name in ("counts.png", "scores.png", "histograms.png"):
             if (plots / name).exists():
                 check_output_path(plots / name, overwrite=force)
-    config = detection_config(str(levels[0]), line_threshold, noise_factor, vote, cfa)
+    config = detection_config(levels[0], line_threshold, noise_factor, vote, cfa)
     with progress_bar("reading frames") as progress:
         result = sweep(
             dark=dark or None,
@@ -124,7 +125,7 @@ def _render(result, output: Path | None, written: dict) -> None:
     from ..threshold_sweep import SWEEP_KINDS
 
     kinds = [kind for kind in SWEEP_KINDS if result.count(kind).any()]
-    unit = str(result.thresholds[0]).split(" ", 1)[1]
+    unit = result.thresholds[0].unit_label
     best = result.best
 
     def table(title: str) -> Table:

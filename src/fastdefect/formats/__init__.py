@@ -41,6 +41,7 @@ from ._common import (
     ListFileError,
     Problem,
     WarningCallback,
+    emit_warning,
 )
 from .backup import CameraBackup, backup_file_name, read_backup, write_backup
 
@@ -54,12 +55,14 @@ __all__ = [
     "Problem",
     "backup_file_name",
     "infer_format",
+    "lost_in_format",
     "read_backup",
     "read_list",
     "read_list_file",
     "sniff_csv",
     "write_backup",
     "write_list",
+    "write_list_file",
 ]
 
 
@@ -300,6 +303,7 @@ def write_list(
     overwrite: bool = False,
     backup: bool = False,
     like: str | None = None,
+    on_warning: WarningCallback | None = None,
     **options: Any,
 ) -> Path:
     """Write ``defects`` to ``path`` atomically, in ``format`` (inferred when not given).
@@ -317,6 +321,9 @@ def write_list(
         ``model`` (bin, arri-xml), ``offset_x``, ``offset_y`` (arri-xml), ``timestamp``
         (dcraw). ``None`` values are ignored; an option the format does not take is an
         :class:`InputError`.
+    on_warning : callable, optional
+        Receives one text naming what the format does not carry and is not written
+        (see :func:`lost_in_format`); by default the loss is silent.
     """
     name = _format(format).name if format else infer_format(path, reading=False, like=like)
     info = FORMATS[name]
@@ -324,4 +331,120 @@ def write_list(
     unknown = sorted(set(given) - info.write_options)
     if unknown:
         raise InputError(f"the {name} format takes no {', '.join(unknown)} option")
+    lost = lost_in_format(defects, name)
+    if lost and on_warning is not None:
+        on_warning(f"the {name} format does not carry {', '.join(lost)}: not written")
     return info.writer(path, defects, overwrite=overwrite, backup=backup, **given)
+
+
+def lost_in_format(defects: DefectList, format: str) -> list[str]:
+    """What of ``defects`` the ``format`` does not carry, as readable phrases.
+
+    For example ``["kinds", "evidence"]`` for a list with kinds and evidence written as
+    ``av-csv``; empty when nothing is lost.
+    """
+    import numpy as np
+
+    from ..defects import KINDS
+
+    carries = _format(format).carries
+    lost = []
+    if "kind" not in carries and np.any(defects.kind_codes != KINDS.index("unknown")):
+        lost.append("kinds")
+    if "evidence" not in carries:
+        names = [
+            n for n in defects.evidence_names if not (n == "timestamp" and "timestamp" in carries)
+        ]
+        if names:
+            lost.append("evidence")
+    if "duplicates" not in carries and defects.duplicated().any():
+        lost.append("duplicate entries")
+    if "source" in carries and format == "bin":
+        others = set(defects.count_by_source()) - {"factory", "user"}
+        if others:
+            lost.append(f"sources ({', '.join(sorted(others))} become user)")
+    return lost
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+def write_list_file(
+    path: str | os.PathLike,
+    defects: DefectList,
+    format: str | None = None,
+    *,
+    like: ListFile | None = None,
+    overwrite: bool = False,
+    backup: bool = False,
+    on_warning: WarningCallback | None = None,
+    **options: Any,
+) -> str:
+    """Write ``defects`` read from (or derived from) the list file ``like``; return the format.
+
+    What an edit or a conversion of a list file needs, resolved in one place:
+
+    * the format: ``format`` if given; else the file's own when ``path`` is ``like``'s
+      path (an in-place edit); else from the extension (a ``.csv`` keeps ``like``'s CSV
+      flavour), falling back to ``like``'s format for an unknown extension;
+    * the header facts (size, serial, model): ``like``'s, overridden by ``options``;
+    * an option the format does not take is reported and ignored (not an error as in
+      :func:`write_list`), and so is what the format does not carry.
+
+    Parameters
+    ----------
+    on_warning : callable, optional
+        Receives each warning text; default: a :class:`FormatWarning`.
+    **options
+        As :func:`write_list`; ``None`` values are ignored.
+    """
+
+    def report(message: str) -> None:
+        emit_warning(message, on_warning)
+
+    path = Path(path)
+    name = (format or "").strip().lower()
+    if not name and like is not None and _same_file(path, like.path):
+        name = like.format  # an in-place edit keeps the file's format
+    if not name:
+        try:
+            name = infer_format(path, reading=False, like=like.format if like else None)
+        except InputError:
+            if like is None:
+                raise
+            name = like.format  # an unknown extension: keep the input's format
+    if name not in FORMATS:
+        raise InputError(f"unknown list format {format!r}; known: {', '.join(FORMATS)}")
+    merged = like.write_options() if like is not None and like.format == name else {}
+    if like is not None and like.format != name:
+        for key in ("width", "height", "serial", "model"):
+            value = getattr(like, key)
+            if value is not None:
+                merged[key] = value
+    merged.update({k: v for k, v in options.items() if v is not None})
+    accepted = FORMATS[name].write_options
+    dropped = sorted(k for k, v in options.items() if v is not None and k not in accepted)
+    if dropped:
+        names = ", ".join("--" + k.replace("_", "-") for k in dropped)
+        report(f"{names} does not apply to the {name} format; ignored")
+    merged = {k: v for k, v in merged.items() if k in accepted}
+    if (
+        path.suffix.lower() == ".csv"
+        and not format
+        and (like is None or like.format not in ("av-csv", "csv"))
+    ):
+        report(f"writing {path} as fastdefect rich CSV; use --to av-csv for the Allied Vision tool")
+    write_list(
+        path,
+        defects,
+        name,
+        overwrite=overwrite,
+        backup=backup,
+        on_warning=report,
+        **merged,
+    )
+    return name

@@ -299,6 +299,16 @@ class ListFile:
     offset: tuple[int, int] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def cleared(self) -> DefectList:
+        """The list with every user entry removed, as the camera's "clear user list" does.
+
+        A camera backup (``bin``) keeps its factory entries; any other list file is a
+        user list and becomes empty.
+        """
+        if self.format == "bin":
+            return self.defects.filter(sources="factory")
+        return self.defects.take([])
+
     def write_options(self) -> dict[str, Any]:
         """Options to write the list back in its own format with the same header facts."""
         options: dict[str, Any] = {}

@@ -138,6 +138,15 @@ class CameraBackup:
         """The camera's view: factory and user lists merged, one entry per pixel."""
         return merge_lists([self.factory.with_source("factory"), self.user.with_source("user")])
 
+    def select(self, which: str = "merged") -> DefectList:
+        """One of the camera's lists: ``merged`` (what the camera corrects, see
+        :meth:`combined`), ``user`` or ``factory``, each entry labelled with its source."""
+        if which == "merged":
+            return self.combined()
+        if which in ("user", "factory"):
+            return getattr(self, which).with_source(which)
+        raise InputError(f"unknown list {which!r}; choose merged, user or factory")
+
     def entries(self) -> DefectList:
         """Factory entries (source ``factory``) then user entries (source ``user``), as stored."""
         return DefectList.concatenate(
