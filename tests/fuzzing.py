@@ -29,6 +29,7 @@ from fastdefect.defects import DefectList
 from fastdefect.errors import FastDefectError
 from fastdefect.formats import read_list_file, write_list
 from fastdefect.frames import open_stack, write_stack
+from fastdefect.stats import stack_stats
 
 #: A case taking longer than this is counted as a hang.
 HANG_SECONDS = 5.0
@@ -216,9 +217,11 @@ def _run(report: FuzzReport, path: Path, action: Callable[[], object]) -> None:
 
 
 def _read_all_frames(path: Path) -> None:
+    """Both ways a stack is read: frame by frame, and band by band (``stack_stats``)."""
     stack = open_stack(path)
     for _frame in stack.frames():
         pass
+    stack_stats(open_stack(path))
 
 
 def _cases(seeds: list[bytes], rng: random.Random, count: int) -> Iterator[bytes]:

@@ -72,8 +72,10 @@ def test_ctrl_c_is_one_line_and_exit_130(tmp_path, delay):
         pytest.skip(f"detect finished within {delay} s, before the interrupt")
     assert result.returncode == 130, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
-    assert result.stderr.strip().splitlines()[-1] == "interrupted"
-    assert len(result.stderr.strip().splitlines()) <= 2
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1] == "interrupted"
+    # the interrupt adds that one line; anything before it was printed by the run itself
+    assert all(line.startswith(("warning:", "fastdefect: compiling")) for line in lines[:-1])
     assert os.environ.get("PYTEST_CURRENT_TEST")  # ran under pytest
 
 

@@ -60,8 +60,23 @@ def raise_on_interrupt() -> Any:
     return signal.signal(signal.SIGINT, _raise)
 
 
+def handled() -> None:
+    """Forget a Ctrl-C the command took as its normal end (``view`` stops on Ctrl-C)."""
+    global _interrupted
+    _interrupted = False
+
+
 def restore(previous: Any) -> None:
-    if previous is not None:
+    """Put back the handler :func:`raise_on_interrupt` replaced.
+
+    On the command line the command is over by now: a Ctrl-C while the interpreter
+    shuts down (numba's teardown takes a moment) changes nothing, so it is ignored and
+    the exit code stays the command's. (Python resets handlers to the default while it
+    finalizes, which would kill the process with SIGINT, but leaves an ignored one be.)
+    """
+    if previous is _exit_now:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    elif previous is not None:
         signal.signal(signal.SIGINT, previous)
 
 

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from .. import _interrupt
 from ..errors import InputError
 from ._common import BitDepthOption, CfaOption, console, err_console, progress_bar, warn
 from .correct import FromOption, MethodOption, RulesOption
@@ -105,6 +106,7 @@ def view_command(
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
+        _interrupt.handled()  # Ctrl+C is how the viewer is stopped: a normal end, exit 0
         err_console.print("stopped")
     finally:
         server.stop()
