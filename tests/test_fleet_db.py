@@ -258,3 +258,17 @@ def test_unreachable_or_bad_database_is_a_clear_error(tmp_path, capsys):
     assert "Traceback" not in err
     assert main(["history", "CAM", "--db", "nosuchdriver://x"]) == 2
     assert "cannot use database URL 'nosuchdriver://x'" in capsys.readouterr().err
+
+
+def test_history_prints_a_bracketed_serial_as_text(tmp_path, capsys, monkeypatch):
+    """A serial is user text: '[red]CAM[/x]' is shown as typed, never as rich markup."""
+    from fastdefect.cli._common import console
+
+    monkeypatch.setattr(console, "_width", 300)
+    serial = "[red]CAM[/x]"
+    url = database_url(tmp_path / "h.sqlite")
+    with open_database(url) as database:
+        database.record(serial, make_result(1), recorded_at=datetime(2021, 1, 1, tzinfo=UTC))
+    capsys.readouterr()
+    assert main(["history", serial, "--db", url]) == 0
+    assert f"Runs of camera {serial}" in capsys.readouterr().out

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ..errors import ExitCode
@@ -125,12 +126,12 @@ def _render(result) -> None:
         table.add_column(column, justify="left" if column in ("camera", "status") else "right")
     for camera in result.cameras:
         if camera["status"] != "ok":
-            table.add_row(camera["serial"], "[red]error[/red]", "", "", "", "", "")
+            table.add_row(escape(camera["serial"]), "[red]error[/red]", "", "", "", "", "")
             continue
         verdicts = camera["verdicts"]
         status = "ok (kept)" if camera.get("skipped") else "ok"
         table.add_row(
-            camera["serial"],
+            escape(camera["serial"]),
             status,
             f"{camera['defects']:,}",
             f"{verdicts['ok']:,}",

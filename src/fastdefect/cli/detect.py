@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ..defaults import DEFAULT_LINE_THRESHOLD, DEFAULT_PIXEL_THRESHOLD
@@ -134,7 +135,7 @@ def detect_command(
         warn(message)
     _render(result, output)
     if run_id is not None:
-        console.print(f"recorded as run {run_id} of camera {serial.strip()}")
+        console.print(f"recorded as run {run_id} of camera {escape(serial.strip())}")
 
 
 def _open_history(db: str, serial: str | None, recorded_at: str | None):

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ._common import DbOption, JsonOption, console, print_json
@@ -66,7 +67,7 @@ def history_command(
 
 
 def _render(history, show: int) -> None:
-    runs = Table(title=f"Runs of camera {history.serial}", title_justify="left", box=None)
+    runs = Table(title=f"Runs of camera {escape(history.serial)}", title_justify="left", box=None)
     for column in ("run", "date (UTC)", "command", "size", "frames", "exposure", "defects",
                    "longest run"):  # fmt: skip
         runs.add_column(
@@ -79,7 +80,7 @@ def _render(history, show: int) -> None:
         runs.add_row(
             str(run.id),
             run.recorded_at.strftime("%Y-%m-%d %H:%M"),
-            run.command,
+            escape(run.command),
             f"{run.width} x {run.height}",
             f"{run.dark_frames}+{run.bright_frames}",
             exposure,

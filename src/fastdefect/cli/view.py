@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from .. import _interrupt
 from ..errors import InputError
@@ -97,7 +98,7 @@ def view_command(
     server = serve(session, port=port)
     seconds = time.perf_counter() - started
     height, width = loaded.image.shape
-    err_console.print(f"{loaded.label}: {width} x {height}, ready in {seconds:.2f} s")
+    err_console.print(f"{escape(loaded.label)}: {width} x {height}, ready in {seconds:.2f} s")
     console.print(server.url, soft_wrap=True)
     if not no_browser:
         webbrowser.open(server.url)
