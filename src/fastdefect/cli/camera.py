@@ -819,7 +819,6 @@ def detect_command(
     """
     from ..camera.live import live_stack
     from ..detection import analyse
-    from ..formats import write_list
     from ..outputs import check_output_path
 
     if output is not None:
@@ -853,21 +852,13 @@ def detect_command(
     result = analysis.result()
     rates = [stack.sources[0].frames_per_second for stack in (dark, bright)]
     rate = min((r for r in rates if r), default=None)
-    if output is not None:
-        defects = result.defects
-        if output.suffix.lower() == ".csv":
-            defects = defects.with_metadata({})
-        write_list(output, defects, like="csv", overwrite=force)
-    if json_output:
-        summary = result.summary()
-        summary["output"] = str(output) if output else None
-        summary["accumulation_frames_per_s"] = rate
-        print_json(summary)
-        return
-    from .detect import _render
+    from .detect import show_detected, write_detected
 
-    for message in result.warnings:
-        warn(message)
-    _render(result, output)
-    if rate is not None:
-        console.print(f"accumulation kept up with {rate:.0f} frames/s")
+    write_detected(result, output, force=force)
+    show_detected(
+        result,
+        output,
+        json_output=json_output,
+        extra={"accumulation_frames_per_s": rate},
+        notes=[f"accumulation kept up with {rate:.0f} frames/s"] if rate is not None else [],
+    )

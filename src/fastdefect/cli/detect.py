@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -88,7 +88,6 @@ def detect_command(
     'fastdefect history'.
     """
     from ..detection import detect
-    from ..formats import write_list
     from ..masters import read_master
     from ..outputs import check_output_path
 
@@ -112,30 +111,47 @@ def detect_command(
             dark_exposures=dark_exposure,
             progress=progress,
         )
-    if output is not None:
-        defects = result.defects
-        if output.suffix.lower() == ".csv":
-            # The CSV's first line is its header (spreadsheets, csv readers); the operating
-            # point lives in the JSON summary and the .json list format.
-            defects = defects.with_metadata({})
-        write_list(output, defects, like="csv", overwrite=force)
-    run_id = None
+    write_detected(result, output, force=force)
+    extra: dict[str, Any] = {}
+    notes = []
     if database is not None:
         handle, when = database
         with handle:
-            run_id = handle.record(serial, result, model=model, recorded_at=when)
+            extra["run_id"] = handle.record(serial, result, model=model, recorded_at=when)
+        notes.append(f"recorded as run {extra['run_id']} of camera {escape(serial.strip())}")
+    show_detected(result, output, json_output=json_output, extra=extra, notes=notes)
+
+
+def write_detected(result, output: Path | None, *, force: bool) -> None:
+    """Write the detected list to ``output`` (when given), as ``detect -o`` does."""
+    from ..formats import write_list
+
+    if output is None:
+        return
+    defects = result.defects
+    if output.suffix.lower() == ".csv":
+        # The CSV's first line is its header (spreadsheets, csv readers); the operating
+        # point lives in the JSON summary and the .json list format.
+        defects = defects.with_metadata({})
+    write_list(output, defects, like="csv", overwrite=force)
+
+
+def show_detected(
+    result, output: Path | None, *, json_output: bool, extra: dict[str, Any], notes: list[str]
+) -> None:
+    """Print a detection's summary: one JSON document (with ``extra``), or the warnings,
+    the tables and ``notes`` (rich markup)."""
     if json_output:
         summary = result.summary()
         summary["output"] = str(output) if output else None
-        if run_id is not None:
-            summary["run_id"] = run_id
+        summary.update(extra)
         print_json(summary)
         return
     for message in result.warnings:
         warn(message)
     _render(result, output)
-    if run_id is not None:
-        console.print(f"recorded as run {run_id} of camera {escape(serial.strip())}")
+    for note in notes:
+        console.print(note)
 
 
 def _open_history(db: str, serial: str | None, recorded_at: str | None):
