@@ -901,9 +901,11 @@ def _pixel_offsets(group: list[StackAnalysis]):
 
 
 def _with_telegraph(analysis: StackAnalysis, stack: FrameStack) -> StackAnalysis:
-    """Second, cheap look at the noisy pixels: their frame histories, levels, switches."""
+    """Second, cheap look at the noisy pixels: their frame histories, levels, switches.
+
+    A live capture is read once: its noisy pixels keep no telegraph evidence."""
     index = analysis.noisy_index
-    if index.size == 0:
+    if index.size == 0 or not getattr(stack, "rereadable", True):
         return analysis
     histories = frame_histories(stack, index)
     noise = analysis.stats.std.ravel()[index] / np.maximum(analysis.noise_ratio, 1e-12)

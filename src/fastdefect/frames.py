@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import tifffile
@@ -92,6 +92,9 @@ def max_frame_pixels() -> int:
 @dataclass
 class _FrameSource:
     """One file and how to get its frames."""
+
+    #: Whether the frames can be read again (a second look at some pixels' histories).
+    rereadable: ClassVar[bool] = True
 
     path: Path
     kind: str  # "tiff", "npy", "raw", "fits" or "array"
@@ -187,6 +190,11 @@ class FrameStack:
     @property
     def n_frames(self) -> int:
         return sum(source.n_frames for source in self.sources)
+
+    @property
+    def rereadable(self) -> bool:
+        """Whether the frames can be read a second time (not a live capture)."""
+        return all(source.rereadable for source in self.sources)
 
     @property
     def paths(self) -> list[Path]:

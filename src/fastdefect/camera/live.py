@@ -36,6 +36,8 @@ class LiveSource(_FrameSource):
         Time the reader spent on each frame before asking for the next (the accumulation).
     """
 
+    rereadable = False
+
     def __init__(
         self,
         label: str,
