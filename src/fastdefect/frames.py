@@ -436,41 +436,53 @@ def _check_inflation(path: Path, page: Any, index: int) -> None:
     Each segment (strip or tile) is inflated with an output bound, so a bomb is found
     in the memory of one frame, before tifffile inflates it without a bound.
     """
-    layout = getattr(page, "keyframe", None) or page  # a TiffFrame shares its keyframe's
-    compression = int(getattr(layout, "compression", 1) or 1)
-    if compression not in (*_ZLIB_COMPRESSIONS, _LZMA_COMPRESSION, _PACKBITS_COMPRESSION):
+    bound = _inflation_bound(page)
+    if bound is None:
         return
-    itemsize = np.dtype(layout.dtype).itemsize if layout.dtype is not None else 1
-    limit = int(np.prod(layout.shape, dtype=np.int64)) * itemsize
-    if getattr(layout, "is_tiled", False):
-        tile = int(layout.tilewidth) * int(layout.tilelength) * max(int(layout.tiledepth), 1)
-        limit = max(limit, tile * int(layout.samplesperpixel) * itemsize)
     handle = page.parent.filehandle
     for offset, count in zip(page.dataoffsets, page.databytecounts, strict=False):
         if not count:
             continue
         handle.seek(offset)
-        data = handle.read(count)
-        if compression == _PACKBITS_COMPRESSION:
-            size = _packbits_size(data, limit)
-        else:
-            inflater = (
-                zlib.decompressobj()
-                if compression in _ZLIB_COMPRESSIONS
-                else lzma.LZMADecompressor()
-            )
-            try:
-                size = len(inflater.decompress(data, limit + 1))
-            except (zlib.error, lzma.LZMAError) as exc:
-                raise FileFormatError(
-                    path, f"frame {index + 1}: corrupt compressed data ({exc})"
-                ) from exc
-        if size > limit:
+        _check_segment(path, bound, handle.read(count), index)
+
+
+def _inflation_bound(page: Any) -> tuple[int, int] | None:
+    """``(compression, most bytes a segment may inflate to)`` of a page whose compression
+    can be bombed (deflate, LZMA, PackBits), else None."""
+    layout = getattr(page, "keyframe", None) or page  # a TiffFrame shares its keyframe's
+    compression = int(getattr(layout, "compression", 1) or 1)
+    if compression not in (*_ZLIB_COMPRESSIONS, _LZMA_COMPRESSION, _PACKBITS_COMPRESSION):
+        return None
+    itemsize = np.dtype(layout.dtype).itemsize if layout.dtype is not None else 1
+    limit = int(np.prod(layout.shape, dtype=np.int64)) * itemsize
+    if getattr(layout, "is_tiled", False):
+        tile = int(layout.tilewidth) * int(layout.tilelength) * max(int(layout.tiledepth), 1)
+        limit = max(limit, tile * int(layout.samplesperpixel) * itemsize)
+    return compression, limit
+
+
+def _check_segment(path: Path, bound: tuple[int, int], data: bytes, index: int) -> None:
+    """Inflate one compressed segment no further than the bound; refuse a bomb."""
+    compression, limit = bound
+    if compression == _PACKBITS_COMPRESSION:
+        size = _packbits_size(data, limit)
+    else:
+        inflater = (
+            zlib.decompressobj() if compression in _ZLIB_COMPRESSIONS else lzma.LZMADecompressor()
+        )
+        try:
+            size = len(inflater.decompress(data, limit + 1))
+        except (zlib.error, lzma.LZMAError) as exc:
             raise FileFormatError(
-                path,
-                f"frame {index + 1}: compressed data inflates beyond the frame's declared "
-                f"{limit} bytes (a decompression bomb); refused",
-            )
+                path, f"frame {index + 1}: corrupt compressed data ({exc})"
+            ) from exc
+    if size > limit:
+        raise FileFormatError(
+            path,
+            f"frame {index + 1}: compressed data inflates beyond the frame's declared "
+            f"{limit} bytes (a decompression bomb); refused",
+        )
 
 
 def _packbits_size(data: bytes, limit: int) -> int:
@@ -928,6 +940,7 @@ class _SegmentBands(_BandSource):
         super().__init__(source)
         self.offsets = [tuple(page.dataoffsets) for page in pages]
         self.counts = [tuple(page.databytecounts) for page in pages]
+        self.bounds = [_inflation_bound(page) for page in pages]
         self.decoders = decoders
         self.row_step, self.per_row, _ = layout
         self.open_file()
@@ -941,6 +954,8 @@ class _SegmentBands(_BandSource):
             for segment in range(segment_row * self.per_row, (segment_row + 1) * self.per_row):
                 data = bytearray(counts[segment])
                 _pread_exact(self.fd, memoryview(data), offsets[segment], self.source.path)
+                if data and self.bounds[index] is not None:  # tifffile inflates unbounded
+                    _check_segment(self.source.path, self.bounds[index], data, index)
                 decoded, position, shape = decode(data if data else None, segment)
                 top, left = int(position[2]), int(position[3])
                 if decoded is None:  # an empty segment reads as zeros, as in tifffile
