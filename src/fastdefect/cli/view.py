@@ -99,11 +99,11 @@ def view_command(
     seconds = time.perf_counter() - started
     height, width = loaded.image.shape
     err_console.print(f"{escape(loaded.label)}: {width} x {height}, ready in {seconds:.2f} s")
-    console.print(server.url, soft_wrap=True)
-    if not no_browser:
-        webbrowser.open(server.url)
-    err_console.print("serving on 127.0.0.1 only; Ctrl+C stops")
-    try:
+    try:  # from the moment the URL is out, Ctrl+C is the normal way to stop
+        console.print(server.url, soft_wrap=True)
+        if not no_browser:
+            webbrowser.open(server.url)
+        err_console.print("serving on 127.0.0.1 only; Ctrl+C stops")
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
