@@ -180,6 +180,9 @@ def _truth_rows(sensor: SimulatedSensor, rows: np.ndarray, columns: np.ndarray) 
         table[f"{stack}_sigma"] = np.sqrt(
             (pixel_std**2 + np.pi / 2 * typical**2 / 48) / config.frames
         )
+    # Too close to the threshold to call (the truth's "ambiguous" rule for a hot pixel).
+    near = np.abs(table["dark_deviation"] - config.threshold_dn) < 5 * table["dark_sigma"]
+    table["ambiguous"] = near.astype(np.float64)
     for name in ("kind", "source"):
         table[name] = table[name].astype(str)
     return TruthTable({name: table[name] for name in TRUTH_COLUMNS})
