@@ -120,7 +120,9 @@ class Threshold:
 
     Units: ``dn`` (digital numbers at the data's bit depth), ``lsb10`` (10-bit LSB, the
     datasheets' unit, scaled by ``2**(bit_depth - 10)``), ``percent`` (of full scale),
-    ``sigma`` (robust standard deviations of the local deviation, measured per stack).
+    ``sigma`` (standard deviations of each pixel's own deviation noise, from the noise
+    model: :meth:`StackAnalysis.deviation_noise`; a typical pixel's is the stack's robust
+    sigma).
 
     >>> Threshold.parse("102lsb10").to_dn(bit_depth=12)
     408.0
@@ -700,6 +702,11 @@ def _sample_positions(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     return np.unravel_index(np.sort(flat), shape)
 
 
+#: Variance of the median of the 48 same-colour neighbours of the 7 x 7 block over that of
+#: one of them (pi / 2 / 48 for Gaussian noise).
+_MEDIAN_VARIANCE = math.pi / (2 * (NEIGHBOURHOOD**2 - 1))
+
+
 def _robust_sigma(values: np.ndarray) -> float:
     if values.size == 0:
         return 0.0
@@ -740,6 +747,9 @@ class StackAnalysis:
     telegraph : TelegraphEvidence or None
         Levels, amplitude and switches of the noisy pixels' frame histories
         (:mod:`fastdefect.telegraph`), when ``DetectionConfig.telegraph`` is on.
+    noise : NoiseModel or None
+        The sensor's noise model (estimated from all the stacks), with which a sigma
+        threshold judges each pixel (:meth:`deviation_noise`).
     """
 
     stats: StackStats
@@ -759,10 +769,92 @@ class StackAnalysis:
     noisy_index: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     noise_ratio: np.ndarray = field(default_factory=lambda: np.empty(0, np.float64))
     telegraph: TelegraphEvidence | None = None
+    noise: NoiseModel | None = None
+    # deviation_noise of the flagged pixels, per CFA: a sweep classifies many times.
+    _flagged_noise: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def threshold_dn(self, threshold: Threshold) -> float:
-        """``threshold`` in DN for this stack (sigmas are this stack's)."""
+        """``threshold`` in DN for this stack (sigmas are this stack's).
+
+        For a sigma threshold this is the limit at a typical pixel, the lowest any pixel
+        gets: each pixel is judged against the noise of its own deviation
+        (:meth:`deviation_noise`), never below the stack's robust sigma.
+        """
         return threshold.to_dn(self.stats.bit_depth, self.report.deviation_sigma)
+
+    def deviation_noise(
+        self, rows: np.ndarray, columns: np.ndarray, deviation: np.ndarray, cfa: str | None
+    ) -> np.ndarray:
+        """Standard deviation (DN) of the local deviation ``deviation`` at the given pixels.
+
+        What a sigma threshold (``6sigma``) counts in. The deviation ``d`` of a pixel is
+        its mean over ``N`` frames less the median of its 48 same-colour neighbours'
+        means, so its variance is::
+
+            fixed + (v_pixel + pi / (2 * 48) * v_around) / N
+
+        with ``v_pixel`` the temporal variance the noise model predicts for the pixel's
+        own mean, ``v_around`` the one it predicts for the neighbours' level (mean less
+        ``d``; the neighbourhood's typical variance from the noise map when the model
+        has no conversion gain), each never below a typical pixel's of the stack, and
+        ``fixed`` the fixed-pattern part: the stack's robust sigma squared less what the
+        temporal noise gives a typical pixel. A typical pixel thus gets the stack's
+        robust sigma, a pixel in an amp-glow corner or with a high signal more. Without
+        a noise model (single frames, a master frame) every pixel gets the robust sigma.
+        """
+        sigma = self.report.deviation_sigma
+        n = self.stats.n_frames
+        rows = np.asarray(rows, np.int64)
+        columns = np.asarray(columns, np.int64)
+        if self.noise is None or n < 3 or not self.report.temporal_evidence or rows.size == 0:
+            return np.full(rows.size, sigma)
+        typical = float(np.median(self.sample_std.astype(np.float64) ** 2))
+        typical /= chi2_median_ratio(n - 1)
+        fixed = max(sigma**2 - (1 + _MEDIAN_VARIANCE) * typical / n, 0.0)
+        if self.noise.conversion_gain is not None:
+            mean = self.stats.total[rows, columns] / float(n)
+            own = self.noise.predicted_variance(mean)
+            around = self.noise.predicted_variance(mean - np.asarray(deviation, np.float64))
+        else:
+            step = 1 if cfa is None else 2
+            own = around = local_variance(self.stats.std, rows, columns, step=step, n_frames=n)
+        own = np.maximum(own, typical)
+        around = np.maximum(around, typical)
+        return np.sqrt(fixed + (own + _MEDIAN_VARIANCE * around) / n)
+
+    def pixel_limits(
+        self,
+        threshold: Threshold,
+        rows: np.ndarray,
+        columns: np.ndarray,
+        deviation: np.ndarray,
+        cfa: str | None,
+    ) -> np.ndarray | float:
+        """``threshold`` in DN at the given pixels: per pixel for sigmas, else one number."""
+        if threshold.unit != "sigma":
+            return self.threshold_dn(threshold)
+        if cfa not in self._flagged_noise:
+            self._flagged_noise[cfa] = self.deviation_noise(
+                self.flagged_rows, self.flagged_columns, self.flagged_deviation, cfa
+            )
+        rows = np.asarray(rows, np.int64)
+        columns = np.asarray(columns, np.int64)
+        width = self.stats.shape[1]
+        index = rows * width + columns
+        known = self.flagged_rows * width + self.flagged_columns  # row-major, sorted
+        noise = np.empty(index.size, np.float64)
+        missing = np.ones(index.size, bool)
+        if known.size:
+            position = np.minimum(np.searchsorted(known, index), known.size - 1)
+            found = known[position] == index
+            noise[found] = self._flagged_noise[cfa][position[found]]
+            missing = ~found
+        if missing.any():
+            deviation = np.broadcast_to(np.asarray(deviation, np.float64), index.shape)
+            noise[missing] = self.deviation_noise(
+                rows[missing], columns[missing], deviation[missing], cfa
+            )
+        return threshold.value * noise
 
 
 def _analyse_stack(
@@ -1182,6 +1274,7 @@ def analyse(
         )
         done_before += stack.n_frames
     noise = _noise_model(analyses, config.cfa)
+    analyses = {role: [replace(a, noise=noise) for a in group] for role, group in analyses.items()}
     noise_role = "dark" if analyses["dark"] else "bright"
     offsets = _pixel_offsets(analyses["dark"])
     analyses[noise_role] = [_noisy_pixels(a, noise, config, offsets) for a in analyses[noise_role]]
@@ -1383,11 +1476,11 @@ def _gather(analysis: StackAnalysis, rows: np.ndarray, columns: np.ndarray, cfa:
     return mean, deviation, std
 
 
-def _votes(group: list[StackAnalysis], values: list[np.ndarray], test) -> np.ndarray:
-    """How many stacks of a group flag each pixel by ``test(analysis, value)``."""
+def _votes(values: list[np.ndarray], limits: list, test) -> np.ndarray:
+    """How many stacks of a group flag each pixel by ``test(value, limit)``."""
     count = np.zeros(values[0].shape if values else 0, np.int64)
-    for analysis, value in zip(group, values, strict=True):
-        count += test(analysis, value)
+    for value, limit in zip(values, limits, strict=True):
+        count += test(value, limit)
     return count
 
 
@@ -1420,14 +1513,18 @@ def _segment_pixels(segment: LineSegment, step: int) -> np.ndarray:
 def _candidates(
     analyses: dict[str, list[StackAnalysis]],
     shape: tuple[int, int],
-    limits: dict[int, float],
-    step: int,
+    threshold: Threshold,
+    cfa: str | None,
 ) -> _Candidates:
     height, width = shape
+    step = 1 if cfa is None else 2
     all_analyses = [a for group in analyses.values() for a in group]
     flat = []
     for a in all_analyses:
-        beyond = np.abs(a.flagged_deviation) > limits[id(a)]
+        limit = a.pixel_limits(
+            threshold, a.flagged_rows, a.flagged_columns, a.flagged_deviation, cfa
+        )
+        beyond = np.abs(a.flagged_deviation) > limit
         flat.append(a.flagged_rows[beyond] * width + a.flagged_columns[beyond])
         flat.append(a.noisy_index)
     line_columns = np.unique(np.concatenate([a.bad_columns for a in all_analyses] or [[]]))
@@ -1504,7 +1601,7 @@ def _evidence(
     analyses: dict[str, list[StackAnalysis]],
     candidates: _Candidates,
     config: DetectionConfig,
-    limits: dict[int, float],
+    threshold: Threshold,
     width: int,
 ) -> _Evidence:
     rows, columns = candidates.rows, candidates.columns
@@ -1519,8 +1616,12 @@ def _evidence(
         deviations = [g[1] for g in gathered]
         if role == "dark":
             dark_deviations = deviations
-        over = _votes(group, deviations, lambda a, d: d > limits[id(a)])
-        under = _votes(group, deviations, lambda a, d: -d > limits[id(a)])
+        limits = [
+            a.pixel_limits(threshold, rows, columns, d, config.cfa)
+            for a, d in zip(group, deviations, strict=True)
+        ]
+        over = _votes(deviations, limits, lambda d, limit: d > limit)
+        under = _votes(deviations, limits, lambda d, limit: -d > limit)
         flags[f"{role}_high"] = _enough(over, len(group), config.vote)
         flags[f"{role}_low"] = _enough(under, len(group), config.vote)
         # Evidence from the longest exposure of the role (the most telling one).
@@ -1639,9 +1740,8 @@ def _classify(
                 f"threshold {pixel_threshold} ({limits[id(a)]:.1f} DN) is below the "
                 f"{a.analysed_threshold_dn:.1f} DN the {a.report.role} stack was analysed for"
             )
-    step = 1 if config.cfa is None else 2
-    candidates = _candidates(analyses, shape, limits, step)
-    evidence = _evidence(analyses, candidates, config, limits, shape[1])
+    candidates = _candidates(analyses, shape, pixel_threshold, config.cfa)
+    evidence = _evidence(analyses, candidates, config, pixel_threshold, shape[1])
     kind = _kinds(evidence, config, bit_depth)
     keep = kind != _KIND["unknown"]
     return DefectList.from_arrays(

@@ -147,6 +147,7 @@ __all__ = [
     "default_population",
     "read_truth",
     "realistic_preset",
+    "simulate_series_to_directory",
     "simulate_to_directory",
     "simulation_config",
 ]
@@ -2130,6 +2131,124 @@ def simulate_to_directory(
         directory=directory,
         files=paths,
         config=config,
+        counts=truth.counts(),
+        warm_counts=_warm_counts(warm),
+    )
+
+
+def series_dark_name(exposure_us: float) -> str:
+    """File name of one dark stack of a series: ``dark_100ms.tif``, ``dark_250us.tif``."""
+    if exposure_us >= 1000 and float(exposure_us / 1000).is_integer():
+        return f"dark_{exposure_us / 1000:g}ms.tif"
+    return f"dark_{exposure_us:g}us.tif"
+
+
+def simulate_series_to_directory(
+    out_dir: str | os.PathLike,
+    configs: Sequence[SimulationConfig],
+    *,
+    overwrite: bool = False,
+    progress: ProgressCallback | None = None,
+) -> SimulationResult:
+    """Simulate one sensor at several dark exposures (:func:`realistic_preset`) into ``out_dir``.
+
+    Writes one dark stack per configuration, ``dark_<exposure>.tif`` (e.g.
+    ``dark_100ms.tif``; its exposure is in the stack's metadata, so ``fastdefect detect``
+    fits each pixel's dark-current slope without ``--dark-exposure``), then the last
+    configuration's ``bright.tif``, ``truth.csv``, ``warm.csv`` and ``simulation.json``
+    (its ``"series"`` lists the dark stacks with their exposure and noise stream). The
+    truth is the last configuration's: with :func:`realistic_preset`, the longest
+    exposure, at which hot pixels were designed.
+
+    Parameters
+    ----------
+    out_dir : path-like
+        Output directory (created if needed).
+    configs : sequence of SimulationConfig
+        The same sensor at different dark exposures: the configurations may differ only
+        in ``dark_exposure_us`` and ``noise_stream``, and the exposures must differ.
+    overwrite : bool
+        Replace existing output files (without it, an existing one is an error raised
+        before anything is written).
+    progress : callable, optional
+        ``progress(frames_done, frames_total)`` over all the stacks.
+
+    Returns
+    -------
+    SimulationResult
+        ``files`` holds one entry per dark stack (keyed by its file stem, e.g.
+        ``dark_100ms``), then ``bright``, ``truth``, ``warm`` and ``simulation``.
+    """
+    configs = [c.resolved() for c in configs]
+    if not configs:
+        raise InputError("give at least one simulation configuration")
+    varying = ("dark_exposure_us", "noise_stream")
+
+    def sensor_part(config: SimulationConfig) -> dict[str, Any]:
+        return {k: v for k, v in config.to_dict().items() if k not in varying}
+
+    if any(sensor_part(c) != sensor_part(configs[0]) for c in configs[1:]):
+        raise InputError(
+            "a series is one sensor: its configurations may differ only in dark_exposure_us "
+            "and noise_stream"
+        )
+    names = [series_dark_name(c.dark_exposure_us) for c in configs]
+    if len(set(names)) != len(names):
+        raise InputError(f"the dark exposures of a series must differ: {names}")
+    directory = Path(out_dir)
+    if directory.exists() and not directory.is_dir():
+        raise InputError(f"{directory} exists and is not a directory")
+    paths = {name.removesuffix(".tif"): directory / name for name in names}
+    rest = ("bright", "truth", "warm", "simulation")
+    paths.update({key: directory / name for key, name in zip(rest, OUTPUT_FILES[1:], strict=True)})
+    if directory.is_dir():
+        for path in paths.values():
+            check_output_path(path, overwrite=overwrite)
+    sensor = build_sensor(configs[-1])  # may refuse the configuration: before any output
+    directory.mkdir(parents=True, exist_ok=True)
+    frames = configs[-1].frames
+    total = (len(configs) + 1) * frames
+
+    def stack_progress(offset: int) -> ProgressCallback | None:
+        if progress is None:
+            return None
+        return lambda done, _total: progress(offset + done, total)
+
+    for number, (config, name) in enumerate(zip(configs, names, strict=True)):
+        # One sensor's frame-size maps at a time; the last one is kept for the rest.
+        here = sensor if number == len(configs) - 1 else build_sensor(config)
+        _write_stack(
+            paths[name.removesuffix(".tif")],
+            dark_frames(here),
+            config,
+            "dark",
+            overwrite=overwrite,
+            progress=stack_progress(number * frames),
+        )
+        del here
+    _write_stack(
+        paths["bright"],
+        bright_frames(sensor),
+        configs[-1],
+        "bright",
+        overwrite=overwrite,
+        progress=stack_progress(len(configs) * frames),
+    )
+    truth, warm, record = sensor.truth, sensor.warm, _simulation_record(sensor)
+    del sensor
+    record["files"]["dark"] = names
+    record["series"] = [
+        {"file": name, "exposure_us": c.dark_exposure_us, "noise_stream": c.noise_stream}
+        for name, c in zip(names, configs, strict=True)
+    ]
+    truth.write_csv(paths["truth"], overwrite=overwrite)
+    warm.write_csv(paths["warm"], overwrite=overwrite)
+    with atomic_output(paths["simulation"], overwrite=overwrite) as tmp:
+        tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    return SimulationResult(
+        directory=directory,
+        files=paths,
+        config=configs[-1],
         counts=truth.counts(),
         warm_counts=_warm_counts(warm),
     )

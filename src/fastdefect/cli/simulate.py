@@ -93,6 +93,16 @@ def simulate(
             "--heal-rate", min=0, max=1, help="Chance per year that a hot pixel heals (ageing)."
         ),
     ] = 0.02,
+    preset: Annotated[
+        str | None,
+        typer.Option(
+            "--preset",
+            help="'realistic': a 12-bit CMOS-like sensor (default 1024 x 768, 16 frames) at "
+            "three dark exposures (100, 400, 1600 ms), with amp glow, partial lines and "
+            "multi-level telegraph pixels; --width/--height/--bit-depth/--frames/--seed/"
+            "--cfa/--sensor apply.",
+        ),
+    ] = None,
 ) -> None:
     """Simulate a sensor with known defects: dark and bright stacks plus the truth.
 
@@ -103,12 +113,21 @@ def simulate(
 
     With --aged-from SIMDIR --years Y: the same sensor Y years later, plus
     DIR/changes.csv (row,column,kind,change: new or healed).
+
+    With --preset realistic: DIR/dark_100ms.tif, dark_400ms.tif and dark_1600ms.tif
+    (each stack's exposure in its metadata) instead of dark.tif; the truth is the
+    longest exposure's.
     """
     if aged_from is not None or years is not None:
         given = [width, height, bit_depth, frames, cfa, sensor, exposure, bright_exposure,
                  temperature, bright_level, config_file]  # fmt: skip
         _age(aged_from, years, new_rate, heal_rate, seed, out, force, json_output,
              any(v is not None for v in given))  # fmt: skip
+        return
+    if preset is not None:
+        others = [exposure, bright_exposure, temperature, bright_level, config_file]
+        _simulate_preset(preset, out, width, height, bit_depth, frames, seed, cfa, sensor,
+                         any(v is not None for v in others), force, json_output)  # fmt: skip
         return
     from ..simulate import simulate_to_directory, simulation_config
 
@@ -129,6 +148,56 @@ def simulate(
     with progress_bar("simulating frames", total=2 * config.frames) as update:
         result = simulate_to_directory(out, config, overwrite=force, progress=update)
 
+    if json_output:
+        print_json(result.to_dict())
+        return
+    _render(result)
+
+
+def _simulate_preset(
+    preset: str,
+    out: Path,
+    width: int | None,
+    height: int | None,
+    bit_depth: int | None,
+    frames: int | None,
+    seed: int | None,
+    cfa: str | None,
+    sensor: str | None,
+    other_options: bool,
+    force: bool,
+    json_output: bool,
+) -> None:
+    from ..errors import InputError
+    from ..sensor import sensor_preset
+    from ..simulate import realistic_preset, simulate_series_to_directory
+
+    if preset.lower() != "realistic":
+        raise InputError(f"unknown preset {preset!r}; the presets are: realistic")
+    if other_options:
+        raise InputError(
+            "--preset realistic sets the exposures, temperature and levels itself: give only "
+            "--out, --width, --height, --bit-depth, --frames, --seed, --cfa, --sensor, --force "
+            "and --json with it"
+        )
+    size = {"width": 1024, "height": 768, "bit_depth": 12, "cfa": cfa}
+    if sensor is not None:
+        model = sensor_preset(sensor)
+        size.update(width=model.width, height=model.height, bit_depth=model.bit_depth)
+        size["cfa"] = cfa or model.cfa
+    given = {"width": width, "height": height, "bit_depth": bit_depth}
+    size.update({key: value for key, value in given.items() if value is not None})
+    configs = realistic_preset(
+        size["width"],
+        size["height"],
+        cfa=size["cfa"],
+        seed=1 if seed is None else seed,
+        frames=16 if frames is None else frames,
+        bit_depth=size["bit_depth"],
+    )
+    total = (len(configs) + 1) * configs[0].frames
+    with progress_bar("simulating frames", total=total) as update:
+        result = simulate_series_to_directory(out, configs, overwrite=force, progress=update)
     if json_output:
         print_json(result.to_dict())
         return
@@ -193,12 +262,18 @@ def _render(result: Any) -> None:
 
     config = result.config
     colour = config.cfa or "mono"
+    darks = [key for key in result.files if key.startswith("dark_")]
     console.print(
         f"[bold]Simulated sensor[/bold] {config.width} x {config.height}, {config.bit_depth} bit, "
-        f"{colour}, {config.frames} dark + {config.frames} bright frames, seed {config.seed}"
+        f"{colour}, {config.frames} frames per stack"
+        + (f" ({len(darks)} dark stacks + bright)" if darks else "")
+        + f", seed {config.seed}"
     )
+    dark_text = f"dark {_duration(config.dark_exposure_us)}"
+    if darks:
+        dark_text = "darks " + ", ".join(key.removeprefix("dark_") for key in darks)
     console.print(
-        f"dark {_duration(config.dark_exposure_us)}, bright {_duration(config.bright_exposure_us)}"
+        f"{dark_text}, bright {_duration(config.bright_exposure_us)}"
         f" at {config.bright_level:.0%} FS, {config.temperature_c:g} °C; "
         f"threshold {config.threshold_dn:g} DN, line {config.line_threshold_dn:g} DN"
     )
