@@ -971,8 +971,8 @@ class _SegmentBands(_BandSource):
 
 
 def _band_source(source: _FrameSource) -> _BandSource | None:
-    if source.array is not None:
-        return _ArrayBands(source)
+    if source.array is not None:  # frames in memory; FITS frames come frame by frame
+        return _ArrayBands(source) if isinstance(source.array, np.ndarray) else None
     if source.kind == "npy":
         array = np.load(source.path, mmap_mode="r", allow_pickle=False)
         if not array.flags.c_contiguous or not isinstance(array, np.memmap):
