@@ -24,7 +24,7 @@ import numpy as np
 from ..defects import DefectList
 from ..errors import FileFormatError, InputError
 from ._common import ListFile, WarningCallback
-from .mask import list_from_mask
+from .mask import list_from_mask, mask_array
 
 NAME = "fits-mask"
 SUFFIXES = (".fits", ".fit", ".fts")
@@ -61,12 +61,7 @@ def write(
     from ..fits import write_fits
 
     _check_suffix(Path(path))
-    if width is None or height is None:
-        raise InputError(
-            "a FITS mask needs the sensor size: give width and height (--width/--height "
-            "or --sensor)"
-        )
-    mask = defects.to_mask(int(width), int(height)).astype(np.uint8)
+    mask = mask_array(path, defects, width, height).astype(np.uint8)
     header = {
         "MASKCONV": ("NONZERO=DEFECTIVE", "1 = defective pixel, 0 = good"),
         "ORIGIN": ("fastdefect", "software that wrote the mask"),

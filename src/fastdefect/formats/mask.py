@@ -64,6 +64,27 @@ def list_from_mask(
     return ListFile(defects, name, path, width=width, height=height)
 
 
+def mask_array(
+    path: str | os.PathLike, defects: DefectList, width: int | None, height: int | None
+) -> np.ndarray:
+    """The boolean ``(height, width)`` mask a mask writer stores; refuses a missing or
+    impossible sensor size and entries outside it, naming ``path``."""
+    if width is None or height is None:
+        raise InputError(
+            f"{path}: a mask needs the sensor size: give width and height "
+            "(--width/--height or --sensor)"
+        )
+    for name, value in (("width", width), ("height", height)):
+        if not 1 <= int(value) <= MAX_COORDINATE + 1:
+            raise InputError(
+                f"{path}: a mask's sensor {name} must be 1..{MAX_COORDINATE + 1}, got {value}"
+            )
+    try:
+        return defects.to_mask(int(width), int(height))
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}; nothing written") from exc
+
+
 def write(
     path: str | os.PathLike,
     defects: DefectList,
@@ -77,20 +98,7 @@ def write(
     from ..frames import write_image
 
     _check_suffix(Path(path))
-    if width is None or height is None:
-        raise InputError(
-            "a mask image needs the sensor size: give width and height "
-            "(--width/--height or --sensor)"
-        )
-    for name, value in (("width", width), ("height", height)):
-        if not 1 <= int(value) <= MAX_COORDINATE + 1:
-            raise InputError(
-                f"{path}: a mask's sensor {name} must be 1..{MAX_COORDINATE + 1}, got {value}"
-            )
-    try:
-        mask = defects.to_mask(int(width), int(height))
-    except InputError as exc:
-        raise InputError(f"{path}: {exc}; nothing written") from exc
+    mask = mask_array(path, defects, width, height)
     image = mask.astype(np.uint8) * np.uint8(255)
     with atomic_output(path, overwrite=overwrite, backup=backup) as tmp:
         write_image(
