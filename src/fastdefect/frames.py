@@ -25,6 +25,7 @@ its declared size (a "zip bomb") is refused while it is being checked, in bounde
 
 from __future__ import annotations
 
+import abc
 import glob
 import json
 import logging
@@ -874,7 +875,7 @@ def open_bands(stack: FrameStack) -> StackBands | None:
     return StackBands(stack, readers, step)
 
 
-class _BandSource:
+class _BandSource(abc.ABC):
     """Band reads of one file's frames; subclasses know the layout."""
 
     row_step = 1
@@ -886,8 +887,9 @@ class _BandSource:
     def open_file(self) -> None:
         self.fd = os.open(self.source.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
 
+    @abc.abstractmethod
     def read(self, index: int, start: int, stop: int, buffer: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """Rows ``start:stop`` of frame ``index``, in ``buffer`` (or a view of the file)."""
 
     def close(self) -> None:
         if self.fd >= 0:
