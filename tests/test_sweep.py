@@ -201,6 +201,35 @@ def test_thresholds_without_deviants_between_them_are_classified_once():
     assert [len(analysis.classify(t)) for t in result.thresholds] == total
 
 
+def _same_list(a, b):
+    assert np.array_equal(a.rows, b.rows) and np.array_equal(a.columns, b.columns)
+    assert np.array_equal(a.kinds, b.kinds)
+    assert a.evidence_names == b.evidence_names
+    for name in a.evidence_names:
+        np.testing.assert_array_equal(a.evidence[name], b.evidence[name], err_msg=name)
+
+
+@pytest.mark.parametrize("cfa", [None, "RGGB"])
+def test_classifying_down_in_the_noise_then_higher_equals_a_fresh_analysis(cfa):
+    """A sweep reuses the deviations it computed for the lowest threshold's candidates
+    (pixels flagged in one stack but not the other, enough to take the full-frame path);
+    every later classification must equal one from a fresh analysis, evidence included."""
+    rng = np.random.default_rng(11)
+    dark = np.clip(np.round(rng.normal(64, 3, (4, 96, 112))), 0, 1023).astype(np.uint16)
+    bright = np.clip(np.round(rng.normal(600, 12, (4, 96, 112))), 0, 1023).astype(np.uint16)
+    dark[:, 5, 7] += 200
+    bright[:, 40, 41] = 0
+    stacks = dict(dark=dark, bright=bright, bit_depth=10, cfa=cfa)
+    levels = parse_thresholds("6:60:6")
+    reused = analyse(**stacks, lowest_threshold=levels[0])
+    lowest = reused.classify(levels[0])
+    assert len(lowest) > 0.003 * dark[0].size  # the full-frame path was taken
+    for threshold in levels[1:]:
+        fresh = analyse(**stacks, lowest_threshold=levels[0]).classify(threshold)
+        _same_list(reused.classify(threshold), fresh)
+        assert len(fresh) > 0
+
+
 def test_sigma_thresholds_are_per_stack(simulated):
     analysis = analyse(dark=simulated.files["dark"], lowest_threshold="8sigma")
     with pytest.raises(InputError, match="below"):

@@ -772,6 +772,8 @@ class StackAnalysis:
     noise: NoiseModel | None = None
     # deviation_noise of the flagged pixels, per CFA: a sweep classifies many times.
     _flagged_noise: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    # Deviations computed beyond the flagged pixels, per CFA: (sorted flat index, values).
+    _computed_deviation: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def threshold_dn(self, threshold: Threshold) -> float:
         """``threshold`` in DN for this stack (sigmas are this stack's).
@@ -1444,26 +1446,41 @@ def _deviation_at(
     The analysis already holds the deviation of every pixel beyond its threshold (the
     same float64 values, computed the same way); only the others are computed, per pixel
     or, when there are many (a threshold sweep down in the noise), for the whole frame.
+    Those are kept on the analysis: a sweep asks again for the pixels of its lowest
+    threshold at every higher one.
     """
     total, n = analysis.stats.total, analysis.stats.n_frames
     width = total.shape[1]
     index = rows * width + columns
-    known = analysis.flagged_rows * width + analysis.flagged_columns  # row-major, sorted
     deviation = np.empty(index.size, np.float64)
     missing = np.ones(index.size, bool)
-    if known.size:
-        position = np.minimum(np.searchsorted(known, index), known.size - 1)
-        found = known[position] == index
-        deviation[found] = analysis.flagged_deviation[position[found]]
-        missing = ~found
+    known = [(analysis.flagged_rows * width + analysis.flagged_columns, analysis.flagged_deviation)]
+    if cfa in analysis._computed_deviation:
+        known.append(analysis._computed_deviation[cfa])
+    for known_index, known_deviation in known:  # each row-major, sorted
+        if known_index.size and missing.any():
+            position = np.minimum(np.searchsorted(known_index, index), known_index.size - 1)
+            found = missing & (known_index[position] == index)
+            deviation[found] = known_deviation[position[found]]
+            missing &= ~found
     if missing.any():
         if missing.sum() > FULL_FRAME_FRACTION * total.size:
             everywhere = deviation_image(total, cfa=cfa, n_frames=n)
             deviation[missing] = everywhere[rows[missing], columns[missing]]
+            del everywhere
         else:
             deviation[missing] = (
                 local_deviation(total, rows[missing], columns[missing], cfa=cfa) / n
             )
+        order = np.argsort(index[missing])  # candidates are unique: no duplicates
+        new_index, new_deviation = index[missing][order], deviation[missing][order]
+        if cfa in analysis._computed_deviation:
+            old_index, old_deviation = analysis._computed_deviation[cfa]
+            new_index = np.concatenate([old_index, new_index])
+            new_deviation = np.concatenate([old_deviation, new_deviation])
+            order = np.argsort(new_index, kind="stable")
+            new_index, new_deviation = new_index[order], new_deviation[order]
+        analysis._computed_deviation[cfa] = (new_index, new_deviation)
     return deviation
 
 
@@ -1510,6 +1527,13 @@ def _segment_pixels(segment: LineSegment, step: int) -> np.ndarray:
     return np.arange(segment.start, segment.end + 1, step, dtype=np.int64)
 
 
+def _unique_int(values: np.ndarray) -> np.ndarray:
+    """``np.unique`` of integers by sorting: numpy 2's hashing ``unique`` is ~30x slower
+    on the hundreds of thousands of pixels a sweep in the noise classifies."""
+    values = np.sort(values)
+    return values[np.concatenate(([True], values[1:] != values[:-1]))] if values.size else values
+
+
 def _candidates(
     analyses: dict[str, list[StackAnalysis]],
     shape: tuple[int, int],
@@ -1539,7 +1563,7 @@ def _candidates(
     for s in segments:
         along = _segment_pixels(s, step)
         flat.append(along * width + s.index if s.axis == "column" else s.index * width + along)
-    pixels = np.unique(np.concatenate(flat)) if flat else np.empty(0, np.int64)
+    pixels = _unique_int(np.concatenate(flat)) if flat else np.empty(0, np.int64)
     rows, columns = np.divmod(pixels.astype(np.int64), width)
     return _Candidates(rows, columns, line_columns, line_rows, segments)
 
