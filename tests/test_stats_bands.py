@@ -92,6 +92,34 @@ def test_uint64_accumulators_and_16_bit_squares():
     assert stats.total.dtype == np.uint32 and int(stats.total[0, 0]) == 3 * 65535
 
 
+@pytest.mark.parametrize("n", [4, 9, 13])
+def test_four_frame_kernel_with_uint64_squares_and_remainders(n):
+    # Four full-scale 16-bit squares overflow uint32: the sum of squares is uint64 here,
+    # and the four-frame kernel must form its partial sums in that type.
+    rng = np.random.default_rng(n)
+    frames = rng.integers(65000, 65536, (n, 6, 11)).astype(np.uint16)
+    frames[n - 1, 1, 1] = 0
+    stack = FrameStack.from_array(frames, bit_depth=16)
+    stats = stack_stats(stack)
+    assert_same(stats, _frame_major_stats(stack, None))
+    total, std, minimum, maximum, means = stack_stats_reference(frames)
+    np.testing.assert_array_equal(stats.total, total)
+    np.testing.assert_array_equal(stats.minimum, minimum)
+    np.testing.assert_array_equal(stats.maximum, maximum)
+    np.testing.assert_allclose(stats.std, std, rtol=1e-6)
+    np.testing.assert_allclose(stats.frame_means, means, rtol=1e-12)
+
+
+def test_rows_too_wide_for_the_four_frame_row_sums():
+    # 65,538 full-scale 16-bit pixels overflow a uint32 row sum: one frame at a time.
+    frames = np.full((5, 1, 65538), 65535, np.uint16)
+    frames[2, 0, ::3] = 7
+    stack = FrameStack.from_array(frames, bit_depth=16)
+    stats = stack_stats(stack)
+    assert_same(stats, _frame_major_stats(stack, None))
+    assert stats.frame_means[0] == 65535 and stats.frame_means[2] < 65535
+
+
 def test_progress_reaches_the_frame_count(tmp_path):
     frames = random_frames(np.random.default_rng(3), 6, 40, 30, 10)
     calls = []

@@ -18,7 +18,13 @@ from numba.core import config as numba_config
 
 from .errors import InputError
 from .frames import FrameStack, ProgressCallback, StackBands, open_bands
-from .kernels.stats import accumulate_band, accumulate_frame, band_temporal_std, temporal_std
+from .kernels.stats import (
+    accumulate_band,
+    accumulate_four_bands,
+    accumulate_frame,
+    band_temporal_std,
+    temporal_std,
+)
 
 __all__ = ["StackStats", "find_outlier_frames", "stack_stats"]
 
@@ -148,20 +154,30 @@ def _band_major_stats(
     bytes_per_pixel = sum(a.itemsize for a in accumulators[:4]) + stack.dtype.itemsize
     ranges = bands.bands(BAND_BYTES // (width * bytes_per_pixel))
     band_sums = np.zeros((len(ranges), n_frames), np.uint64)
+    # Four frames per call, unless a row's pixel sum could overflow the kernel's uint32.
+    group = 4 if width * stack.full_scale < 2**32 else 1
     stop_early = threading.Event()  # a band failed: the others need not finish
     local = threading.local()
 
     def work(band: int) -> None:
         start, stop = ranges[band]
-        buffer = getattr(local, "buffer", None)
-        if buffer is None or buffer.shape[0] < stop - start:
-            buffer = local.buffer = np.empty((stop - start, width), stack.dtype)
+        buffers = getattr(local, "buffers", None)
+        if buffers is None or buffers.shape[1] < stop - start:
+            buffers = local.buffers = np.empty((group, stop - start, width), stack.dtype)
         rows = slice(start, stop)
         acc = (total[rows], total_sq[rows], minimum[rows], maximum[rows])
-        for frame in range(n_frames):
+        sums = band_sums[band]
+        frame = 0
+        while frame < n_frames:
             if stop_early.is_set():
                 return
-            band_sums[band, frame] = accumulate_band(bands.read(frame, start, stop, buffer), *acc)
+            if group == 4 and frame + 4 <= n_frames:
+                four = [bands.read(frame + k, start, stop, buffers[k]) for k in range(4)]
+                accumulate_four_bands(*four, *acc, sums[frame : frame + 4])
+                frame += 4
+            else:
+                sums[frame] = accumulate_band(bands.read(frame, start, stop, buffers[0]), *acc)
+                frame += 1
         if n_frames > 1:
             band_temporal_std(acc[0], acc[1], n_frames, std[rows])
 

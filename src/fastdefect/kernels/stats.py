@@ -80,6 +80,54 @@ def accumulate_band(band, total, total_sq, minimum, maximum):
 
 
 @njit(cache=True, nogil=True)
+def accumulate_four_bands(band0, band1, band2, band3, total, total_sq, minimum, maximum, sums):
+    """:func:`accumulate_band` for one band of four frames at once.
+
+    Each accumulator is loaded and stored once per four frames, not once per frame:
+    1.6x the pixel rate of four calls of :func:`accumulate_band` on this machine. The
+    four frames' pixel sums are added to ``sums[0:4]`` (uint64). Exact: the partial sums
+    are formed in the accumulator's type, and an unsigned type wide enough for the
+    finished sum gives every intermediate sum exactly (modulo arithmetic).
+    """
+    height, width = band0.shape
+    for row in range(height):
+        line0, line1, line2, line3 = band0[row], band1[row], band2[row], band3[row]
+        acc = total[row]
+        acc_sq = total_sq[row]
+        low = minimum[row]
+        high = maximum[row]
+        # uint32 row sums vectorise (1.15x); the caller keeps rows where they cannot
+        # overflow (width * full scale < 2**32).
+        sum0 = sum1 = sum2 = sum3 = np.uint32(0)
+        for column in range(width):
+            a, b, c, d = line0[column], line1[column], line2[column], line3[column]
+            va, vb, vc, vd = np.uint32(a), np.uint32(b), np.uint32(c), np.uint32(d)
+            t = acc[column]
+            t += va
+            t += vb
+            t += vc
+            t += vd
+            acc[column] = t
+            q = acc_sq[column]
+            q += va * va
+            q += vb * vb
+            q += vc * vc
+            q += vd * vd
+            acc_sq[column] = q
+            low[column] = min(low[column], min(min(a, b), min(c, d)))
+            high[column] = max(high[column], max(max(a, b), max(c, d)))
+            # Wrapped back to uint32: numba widens integer sums to 64 bits.
+            sum0 = np.uint32(sum0 + va)
+            sum1 = np.uint32(sum1 + vb)
+            sum2 = np.uint32(sum2 + vc)
+            sum3 = np.uint32(sum3 + vd)
+        sums[0] += np.uint64(sum0)
+        sums[1] += np.uint64(sum1)
+        sums[2] += np.uint64(sum2)
+        sums[3] += np.uint64(sum3)
+
+
+@njit(cache=True, nogil=True)
 def band_temporal_std(total, total_sq, n_frames, out):
     """:func:`temporal_std` on one band of rows, serially."""
     height, width = total.shape
