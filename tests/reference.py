@@ -86,3 +86,14 @@ def kind_contradictions(defects):
         if not ok:
             bad.append((int(defects.rows[i]), int(defects.columns[i]), kind))
     return bad
+
+
+def block_candidates_reference(blocks, limit, radius):
+    """``|block - median(its ±radius row neighbours, itself included)| > limit``, plainly."""
+    height, width = blocks.shape
+    found = np.zeros(blocks.shape, bool)
+    for row in range(height):
+        for column in range(width):
+            window = blocks[row, max(0, column - radius) : column + radius + 1]
+            found[row, column] = abs(blocks[row, column] - np.median(window)) > limit
+    return found

@@ -7,7 +7,9 @@ import pytest
 
 from fastdefect.detection import DetectionConfig, LineSegment, detect, line_segments
 from fastdefect.errors import InputError
-from fastdefect.kernels.lines import block_sums
+from fastdefect.kernels.lines import block_candidates, block_sums
+
+from reference import block_candidates_reference
 
 
 def flat(height, width, level=256.0, noise=2.0, seed=0):
@@ -90,6 +92,20 @@ def test_block_sums_kernel_equals_numpy(shape, block, step):
     )
     assert np.array_equal(columns, expected_columns)
     assert np.array_equal(rows, expected_rows)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 2), (9, 11), (40, 333)])
+@pytest.mark.parametrize("radius", [1, 5])
+@pytest.mark.parametrize("limit", [0.5, 3.0, 40.0])
+def test_block_candidates_kernel_equals_the_definition(shape, radius, limit):
+    rng = np.random.default_rng(shape[0] * 7 + radius)
+    # Few levels, so ties and values exactly at the limit occur; some wild blocks.
+    blocks = rng.integers(0, 8, shape).astype(np.float64) * 0.5
+    blocks[rng.random(shape) < 0.05] += 100.0
+    for view in (blocks, blocks.T):  # the row axis hands a transposed view
+        found = np.ones(view.shape, bool)
+        block_candidates(view, limit, radius, found)
+        np.testing.assert_array_equal(found, block_candidates_reference(view, limit, radius))
 
 
 def test_faint_full_lines_in_sigmas_only_when_asked():

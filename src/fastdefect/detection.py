@@ -38,7 +38,7 @@ from .defects import KINDS, DefectList
 from .errors import InputError
 from .frames import FrameStack, ProgressCallback
 from .kernels.detect import find_candidates, neighbour_deviation
-from .kernels.lines import block_sums
+from .kernels.lines import block_candidates, block_sums
 from .kernels.neighbour import (
     border_neighbour_deviation,
     deviation_beyond,
@@ -512,35 +512,6 @@ def _neighbour_line_deviation(lines: np.ndarray, index: int, radius: int) -> np.
     return lines[:, index] - np.median(lines[:, low:high], axis=1)
 
 
-def _block_candidates(blocks: np.ndarray, limit: float, radius: int) -> np.ndarray:
-    """Where ``|block - median(its ±radius neighbours in the row, itself included)| > limit``.
-
-    Exact, without a median per block: the median of ``m`` values exceeds ``x`` only when
-    at least ``ceil(m / 2)`` of them do (likewise below), so a block can only pass when
-    that many neighbours differ from it by more than ``limit`` in one direction; the
-    median is then computed for those few. Returns a boolean array like ``blocks``.
-    """
-    width = blocks.shape[1]
-    above = np.zeros(blocks.shape, np.int16)
-    below = np.zeros(blocks.shape, np.int16)
-    for offset in range(1, min(radius, width - 1) + 1):
-        diff = blocks[:, offset:] - blocks[:, :-offset]  # right neighbour minus block
-        above[:, :-offset] += diff > limit
-        below[:, :-offset] += diff < -limit
-        above[:, offset:] += diff < -limit  # left neighbour minus block = -diff
-        below[:, offset:] += diff > limit
-    columns = np.arange(width)
-    size = np.minimum(width, columns + radius + 1) - np.maximum(0, columns - radius)
-    need = (size + 1) // 2
-    rows, cols = np.nonzero((above >= need) | (below >= need))
-    found = np.zeros(blocks.shape, bool)
-    for row, column in zip(rows.tolist(), cols.tolist(), strict=True):
-        low, high = max(0, column - radius), min(width, column + radius + 1)
-        deviation = blocks[row, column] - np.median(blocks[row, low:high])
-        found[row, column] = abs(deviation) > limit
-    return found
-
-
 def _plane_segments(
     lines: np.ndarray,
     blocks: np.ndarray,
@@ -569,7 +540,9 @@ def _plane_segments(
     n_blocks = blocks.shape[0]
     if n_blocks == 0 or width < 2:
         return []
-    candidate_blocks, candidate_columns = np.nonzero(_block_candidates(blocks, limit, radius))
+    found = np.empty(blocks.shape, bool)
+    block_candidates(blocks, limit, radius, found)
+    candidate_blocks, candidate_columns = np.nonzero(found)
     segments = []
     for column in np.unique(candidate_columns):
         per_row = _neighbour_line_deviation(lines, int(column), radius) / float(n_frames)

@@ -1,12 +1,13 @@
-"""Numba kernel for the partial-line (segment) search: block sums of a plane."""
+"""Numba kernels for the partial-line (segment) search: block sums of a plane."""
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
+
+from ._threads import run_split
 
 
-@njit(cache=True, nogil=True, parallel=True)
 def block_sums(plane, block, column_blocks, row_blocks):
     """Column sums over blocks of ``block`` rows and row sums over blocks of ``block`` columns.
 
@@ -14,13 +15,19 @@ def block_sums(plane, block, column_blocks, row_blocks):
     is the sum of ``plane[k * block : (k + 1) * block, c]`` for every whole block ``k``;
     ``row_blocks[r, j]`` the sum of ``plane[r, j * block : (j + 1) * block]`` for every
     whole block ``j``. Both outputs are uint64 and are overwritten. Block rows run in
-    parallel; each writes its own rows of both outputs.
+    threads; each writes its own rows of both outputs.
     """
+    n_tasks = column_blocks.shape[0] + 1  # the last one: rows below the whole blocks
+    run_split(_block_sums, n_tasks, plane, block, column_blocks, row_blocks)
+
+
+@njit(cache=True, nogil=True)
+def _block_sums(plane, block, column_blocks, row_blocks, first_block, stop_block):
     height, width = plane.shape
     n_column_blocks = column_blocks.shape[0]
     n_row_blocks = row_blocks.shape[1]
     columns_used = n_row_blocks * block
-    for k in prange(n_column_blocks + 1):
+    for k in range(first_block, stop_block):
         first = k * block
         last = min(first + block, height)
         if k < n_column_blocks:
@@ -38,3 +45,47 @@ def block_sums(plane, block, column_blocks, row_blocks):
             if k < n_column_blocks:
                 for c in range(columns_used, width):
                     column_blocks[k, c] += np.uint64(line[c])
+
+
+def block_candidates(blocks, limit, radius, found):
+    """Where ``|block - median(its ±radius neighbours in the row, itself included)| > limit``.
+
+    ``blocks`` is 2-D float64 (any strides), ``found`` a boolean array of its shape
+    (overwritten). The window is clipped at the row's ends. Exact, without a median per
+    block: the median of ``m`` values exceeds ``x`` only when at least ``ceil(m / 2)`` of
+    them do (likewise below), so the median is computed only where that many neighbours
+    differ from the block by more than ``limit`` in one direction. Rows run in threads.
+    """
+    run_split(_block_candidate_rows, blocks.shape[0], blocks, float(limit), radius, found)
+
+
+@njit(cache=True, nogil=True)
+def _block_candidate_rows(blocks, limit, radius, found, first_row, stop_row):
+    width = blocks.shape[1]
+    window = np.empty(2 * radius + 1, np.float64)
+    for row in range(first_row, stop_row):
+        line = blocks[row]
+        for column in range(width):
+            low = max(0, column - radius)
+            high = min(width, column + radius + 1)
+            value = line[column]
+            above = 0
+            below = 0
+            for k in range(low, high):
+                if k == column:
+                    continue
+                difference = line[k] - value
+                if difference > limit:
+                    above += 1
+                elif difference < -limit:
+                    below += 1
+            size = high - low
+            need = (size + 1) // 2
+            found[row, column] = False
+            if above >= need or below >= need:
+                for k in range(size):
+                    window[k] = line[low + k]
+                window[:size].sort()
+                half = size // 2
+                median = window[half] if size % 2 else (window[half - 1] + window[half]) / 2
+                found[row, column] = abs(value - median) > limit
