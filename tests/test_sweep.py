@@ -12,6 +12,7 @@ import sys
 import numpy as np
 import pytest
 
+from fastdefect import detection
 from fastdefect.cli import main
 from fastdefect.detection import DetectionConfig, Threshold, analyse, detect, local_deviation
 from fastdefect.errors import InputError, MissingExtraError
@@ -210,10 +211,11 @@ def _same_list(a, b):
 
 
 @pytest.mark.parametrize("cfa", [None, "RGGB"])
-def test_classifying_down_in_the_noise_then_higher_equals_a_fresh_analysis(cfa):
+def test_classifying_down_in_the_noise_then_higher_equals_a_fresh_analysis(cfa, monkeypatch):
     """A sweep reuses the deviations it computed for the lowest threshold's candidates
     (pixels flagged in one stack but not the other, enough to take the full-frame path);
     every later classification must equal one from a fresh analysis, evidence included."""
+    monkeypatch.setattr(detection, "FULL_FRAME_MIN_CANDIDATES", 0)
     rng = np.random.default_rng(11)
     dark = np.clip(np.round(rng.normal(64, 3, (4, 96, 112))), 0, 1023).astype(np.uint16)
     bright = np.clip(np.round(rng.normal(600, 12, (4, 96, 112))), 0, 1023).astype(np.uint16)

@@ -88,6 +88,11 @@ _KIND = {name: code for code, name in enumerate(KINDS)}
 #: per pixel, so the two break even at 0.30 % (0.32 %) candidates; on either side of
 #: the switch the slower choice costs little more than the faster.
 FULL_FRAME_FRACTION = 0.003
+#: ... and at least this many: the full-frame network costs about 4 s to compile on a
+#: first run, which 20,000 candidates (~16 ms of exact medians) never repay. It matters
+#: below about 6.7 Mpix (a 1024 x 1024 demo sensor with its 0.6 % defects); above, the
+#: fraction decides.
+FULL_FRAME_MIN_CANDIDATES = 20_000
 #: Output rows per parallel task of the full-frame kernel (a multiple of 4).
 _FULL_BAND_HEIGHT = 64
 
@@ -369,6 +374,11 @@ def deviation_image(image: np.ndarray, *, cfa: str | None = None, n_frames: int 
     return out
 
 
+def _most_candidates(n_pixels: int) -> int:
+    """Most pixels whose exact median is taken one by one before the full-frame path pays."""
+    return max(int(FULL_FRAME_FRACTION * n_pixels), FULL_FRAME_MIN_CANDIDATES)
+
+
 def deviation_outliers(
     image: np.ndarray,
     threshold: float,
@@ -397,8 +407,9 @@ def deviation_outliers(
         ``"bounded"``: the exact median at the candidates of the cheap bound only.
         ``"full"``: the deviation of every pixel (:func:`deviation_image`), thresholded.
         ``"auto"`` (default): bounded, unless the candidates exceed
-        ``FULL_FRAME_FRACTION`` of a colour plane (a threshold down in the noise), then
-        full for that plane. All three give the same result.
+        ``FULL_FRAME_FRACTION`` of a colour plane (a threshold down in the noise) and
+        ``FULL_FRAME_MIN_CANDIDATES``, then full for that plane. All three give the
+        same result.
 
     Returns
     -------
@@ -421,7 +432,7 @@ def deviation_outliers(
         if method == "bounded" or (method == "auto" and size != NEIGHBOURHOOD):
             candidates = find_candidates(plane, size // 2, limit_high, limit_low)
         elif method == "auto":
-            most = int(FULL_FRAME_FRACTION * plane.size)
+            most = _most_candidates(plane.size)
             candidates = find_candidates(plane, size // 2, limit_high, limit_low, most)
         else:
             candidates = None
@@ -1437,7 +1448,7 @@ def _deviation_at(
             deviation[found] = known_deviation[position[found]]
             missing &= ~found
     if missing.any():
-        if missing.sum() > FULL_FRAME_FRACTION * total.size:
+        if missing.sum() > _most_candidates(total.size):
             everywhere = deviation_image(total, cfa=cfa, n_frames=n)
             deviation[missing] = everywhere[rows[missing], columns[missing]]
             del everywhere
