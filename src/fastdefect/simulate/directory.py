@@ -193,17 +193,7 @@ def simulate_to_directory(
         )
     truth, warm, record = sensor.truth, sensor.warm, _simulation_record(sensor)
     del sensor, source  # the frame-size maps are not needed any more
-    truth.write_csv(paths["truth"], overwrite=overwrite)
-    warm.write_csv(paths["warm"], overwrite=overwrite)
-    with atomic_output(paths["simulation"], overwrite=overwrite) as tmp:
-        tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    return SimulationResult(
-        directory=directory,
-        files=paths,
-        config=config,
-        counts=truth.counts(),
-        warm_counts=_warm_counts(warm),
-    )
+    return _finish(directory, paths, config, truth, warm, record, overwrite)
 
 
 def series_dark_name(exposure_us: float) -> str:
@@ -311,6 +301,19 @@ def simulate_series_to_directory(
         {"file": name, "exposure_us": c.dark_exposure_us, "noise_stream": c.noise_stream}
         for name, c in zip(names, configs, strict=True)
     ]
+    return _finish(directory, paths, configs[-1], truth, warm, record, overwrite)
+
+
+def _finish(
+    directory: Path,
+    paths: dict[str, Path],
+    config: SimulationConfig,
+    truth: TruthTable,
+    warm: TruthTable,
+    record: dict[str, Any],
+    overwrite: bool,
+) -> SimulationResult:
+    """Write the truth, the warm list and ``simulation.json`` after the stacks."""
     truth.write_csv(paths["truth"], overwrite=overwrite)
     warm.write_csv(paths["warm"], overwrite=overwrite)
     with atomic_output(paths["simulation"], overwrite=overwrite) as tmp:
@@ -318,7 +321,7 @@ def simulate_series_to_directory(
     return SimulationResult(
         directory=directory,
         files=paths,
-        config=configs[-1],
+        config=config,
         counts=truth.counts(),
         warm_counts=_warm_counts(warm),
     )

@@ -8,6 +8,7 @@ so that every 7 x 7 neighbourhood stays clean (see *Isolation* in :mod:`fastdefe
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -178,6 +179,18 @@ class _Layout:
         self.line_source.append(source)
         self.line_start.append(start)
         self.line_end.append(end)
+
+    def lines(self) -> Iterator[tuple[str, int, float, str, int, int]]:
+        """Every line as ``(axis, index, offset, source, start, end)``."""
+        return zip(
+            self.line_axis,
+            self.line_index,
+            self.line_offset,
+            self.line_source,
+            self.line_start,
+            self.line_end,
+            strict=True,
+        )
 
     def add(
         self,

@@ -216,14 +216,7 @@ def build_sensor(config: SimulationConfig | None = None) -> SimulatedSensor:
     np.maximum(photo, 0, out=photo)
 
     # Lines: additive offsets, dark and bright alike.
-    for axis, index, value, start, end in zip(
-        layout.line_axis,
-        layout.line_index,
-        layout.line_offset,
-        layout.line_start,
-        layout.line_end,
-        strict=True,
-    ):
+    for axis, index, value, _, start, end in layout.lines():
         if axis == "column":
             offset[start : end + 1, index] += np.float32(value)
         else:
@@ -286,15 +279,7 @@ def build_sensor(config: SimulationConfig | None = None) -> SimulatedSensor:
                 "start": start,
                 "end": end,
             }
-            for axis, index, offset, source, start, end in zip(
-                layout.line_axis,
-                layout.line_index,
-                layout.line_offset,
-                layout.line_source,
-                layout.line_start,
-                layout.line_end,
-                strict=True,
-            )
+            for axis, index, offset, source, start, end in layout.lines()
         ],
     )
     sensor.truth, sensor.warm = _ground_truth(sensor, layout, kinds, rows, columns)

@@ -359,14 +359,7 @@ def _ground_truth(
     run_lengths = np.repeat(np.array(layout.run_lengths, np.int64), [r.size for r in layout.rows])
     all_rows, all_columns = [rows], [columns]
     all_sources, all_groups, all_lengths, all_kinds = [sources], [groups], [run_lengths], [kinds]
-    for axis, index, source, start, end in zip(
-        layout.line_axis,
-        layout.line_index,
-        layout.line_source,
-        layout.line_start,
-        layout.line_end,
-        strict=True,
-    ):
+    for axis, index, _, source, start, end in layout.lines():
         line = np.arange(start, end + 1)
         n = line.size
         all_rows.append(line if axis == "column" else np.full(n, index))
@@ -449,14 +442,7 @@ def _ground_truth(
                 row_values[here] = row_dev[int(plane)][plane_rows[here]]
             column_values[~on_column] = np.nan
             row_values[~on_row] = np.nan
-            for axis, index, source, start, end in zip(
-                layout.line_axis,
-                layout.line_index,
-                layout.line_source,
-                layout.line_start,
-                layout.line_end,
-                strict=True,
-            ):
+            for axis, index, _, source, start, end in layout.lines():
                 if source.startswith("partial_"):
                     values = column_values if axis == "column" else row_values
                     _segment_truth(mean, axis, index, start, end, cfa, width, flat, values)
@@ -469,12 +455,7 @@ def _ground_truth(
         bad_column = on_column & (np.abs(column_values) > line_threshold)
         bad_row = on_row & (np.abs(row_values) > line_threshold)
     # A partial line is a segment only when it is long enough (DetectionConfig default).
-    extents = {
-        (a, i): e - b + 1
-        for a, i, b, e in zip(
-            layout.line_axis, layout.line_index, layout.line_start, layout.line_end, strict=True
-        )
-    }
+    extents = {(a, i): e - b + 1 for a, i, _, _, b, e in layout.lines()}
     for (axis, index), length in extents.items():
         if length < _SEGMENT_LENGTH:
             if axis == "column":
