@@ -21,12 +21,14 @@ from fastdefect.formats import (
     av_csv,
     backup_file_name,
     infer_format,
+    list_file_format,
     read_backup,
     read_list,
     read_list_file,
     rich_csv,
     write_backup,
     write_list,
+    write_list_file,
 )
 
 FILE_SETTINGS = settings(
@@ -309,6 +311,29 @@ def test_backup_round_trip_and_default_name(tmp_path):
         InputError, match="is for a 5120 x 5120 sensor; this camera's sensor is 4096 x 3072"
     ):
         back.check_sensor(4096, 3072)
+
+
+def test_camera_facts_go_where_the_format_has_room(tmp_path):
+    backup = make_backup()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # facts a format has no room for are no warning
+        assert write_list_file(tmp_path / "l.json", backup.user, facts=backup.header_facts()) == (
+            "json"
+        )
+        write_list_file(tmp_path / "l.bin", backup.combined(), facts=backup.header_facts())
+    back = read_backup(tmp_path / "l.bin")
+    assert (back.model, back.serial, back.width, back.height) == (
+        "GT5120",
+        "02-2110A-06187",
+        5120,
+        5120,
+    )
+    assert list_file_format(tmp_path / "x.csv") == "csv"
+    assert list_file_format(tmp_path / "x.csv", " AV-CSV ") == "av-csv"
+    with pytest.raises(InputError, match="cannot tell the list format"):
+        list_file_format(tmp_path / "x.xyz")
+    with pytest.raises(InputError, match="unknown list format 'nope'"):
+        list_file_format(tmp_path / "x.csv", "nope")
 
 
 def test_backup_layout_is_as_documented(tmp_path):

@@ -1,6 +1,6 @@
 """Detection and classification of defective pixels from dark and bright stacks.
 
-The definitions are those of DOMAIN.md §2 (the PYTHON sensor datasheets):
+The definitions are those of docs/domain.md §2 (the PYTHON sensor datasheets):
 
 * A pixel deviates when ``value - local background`` exceeds a threshold in the dark
   mean, the bright (grey, flat) mean, or a saturated mean. The local background is
@@ -660,7 +660,11 @@ def line_segments(
 
 @dataclass
 class StackReport:
-    """What detection measured on one stack (shown in summaries and reports)."""
+    """What detection measured on one stack (shown in summaries and reports).
+
+    The scalar summary of a :class:`StackAnalysis` (its ``report``): small enough to keep
+    in a :class:`DetectionResult` and its JSON, where the per-pixel arrays are not.
+    """
 
     role: str  # "dark", "bright" or "saturated"
     label: str
@@ -672,8 +676,8 @@ class StackReport:
     typical_std: float  # typical temporal std of a pixel, DN
     threshold_dn: float
     flagged: int
-    bad_columns: int
-    bad_rows: int
+    n_bad_columns: int  # full lines failing the line rule (StackAnalysis.bad_columns)
+    n_bad_rows: int
     outlier_frames: list[tuple[int, float]] = field(default_factory=list)
     seconds: float = 0.0
     temporal_evidence: bool = True  # False for a master frame (fastdefect.masters)
@@ -700,6 +704,10 @@ def _robust_sigma(values: np.ndarray) -> float:
 @dataclass(frozen=True)
 class StackAnalysis:
     """What :func:`analyse` keeps of one stack: enough to classify at any threshold.
+
+    It holds the stack's :class:`~fastdefect.stats.StackStats` (per-pixel sums), its
+    :class:`StackReport` (scalar summary) and the deviants found; a
+    :class:`DetectionAnalysis` holds one per stack.
 
     Public and read-only: plots, reports and threshold sweeps read it; nothing changes
     it after :func:`analyse` returns.
@@ -905,8 +913,8 @@ def _analyse_stack(
         typical_std=typical_std,
         threshold_dn=threshold,
         flagged=int(np.count_nonzero(np.abs(deviation) > threshold)),
-        bad_columns=int(bad_columns.size),
-        bad_rows=int(bad_rows.size),
+        n_bad_columns=int(bad_columns.size),
+        n_bad_rows=int(bad_rows.size),
         outlier_frames=outlier_frames,
         seconds=time.perf_counter() - started,
     )
@@ -1241,24 +1249,26 @@ def analyse(
         raise InputError(
             f"{len(dark_exposures)} dark exposures given for {len(roles['dark'])} dark stacks"
         )
-    exposures = {
-        id(stack): float(e) for stack, e in zip(roles["dark"], dark_exposures or (), strict=False)
-    }
+    # Exposure (us) of every stack, per role in the order given: only dark stacks have one.
+    exposures: dict[str, list[float | None]] = {r: [None] * len(s) for r, s in roles.items()}
+    if dark_exposures is not None:
+        exposures["dark"] = [float(e) for e in dark_exposures]
 
     total_frames = sum(stack.n_frames for _, stack in all_stacks)
     done_before = 0
     analyses: dict[str, list[StackAnalysis]] = {role: [] for role in roles}
-    for role, stack in all_stacks:
-        offset = done_before
+    for role, stacks in roles.items():
+        for stack, exposure_us in zip(stacks, exposures[role], strict=True):
+            offset = done_before
 
-        def stack_progress(done: int, _total: int, offset: int = offset) -> None:
-            if progress is not None:
-                progress(offset + done, total_frames)
+            def stack_progress(done: int, _total: int, offset: int = offset) -> None:
+                if progress is not None:
+                    progress(offset + done, total_frames)
 
-        analyses[role].append(
-            _analyse_stack(role, stack, config, stack_progress, lowest, exposures.get(id(stack)))
-        )
-        done_before += stack.n_frames
+            analyses[role].append(
+                _analyse_stack(role, stack, config, stack_progress, lowest, exposure_us)
+            )
+            done_before += stack.n_frames
     noise = _noise_model(analyses, config.cfa)
     analyses = {role: [replace(a, noise=noise) for a in group] for role, group in analyses.items()}
     noise_role = "dark" if analyses["dark"] else "bright"
@@ -1294,6 +1304,10 @@ def analyse(
 @dataclass
 class DetectionAnalysis:
     """Per-stack statistics and deviants of :func:`analyse`; classify at any threshold.
+
+    One :class:`StackAnalysis` per stack, by role, plus what they share (shape, bit depth,
+    config, noise model); :meth:`classify` gives the defect list, :meth:`result` a
+    :class:`DetectionResult`.
 
     Attributes
     ----------
@@ -1692,18 +1706,19 @@ def _kinds(evidence: _Evidence, config: DetectionConfig, bit_depth: int) -> np.n
     """
     flags, values, means = evidence.flags, evidence.values, evidence.means
     size = flags["noisy"].size
-    no = np.zeros(size, bool)
+    # No candidate has a flag that no stack provides (and it is the empty "or").
+    none_flagged = np.zeros(size, bool)
 
     def signed(role: str, direction: str) -> np.ndarray:
         flag = flags.get(f"{role}_{direction}")
         if flag is None:
-            return no
+            return none_flagged
         deviation = values[f"{role}_deviation"]
         return flag & (deviation > 0 if direction == "high" else deviation < 0)
 
     roles = [role for role in ("dark", "bright", "saturated") if f"{role}_high" in flags]
-    positive = np.logical_or.reduce([signed(r, "high") for r in roles] + [no])
-    negative = np.logical_or.reduce([signed(r, "low") for r in roles] + [no])
+    positive = np.logical_or.reduce([signed(r, "high") for r in roles] + [none_flagged])
+    negative = np.logical_or.reduce([signed(r, "low") for r in roles] + [none_flagged])
     negative_in_light = signed("bright", "low") | signed("saturated", "low")
     full_scale = (1 << bit_depth) - 1
     tolerance = config.stuck_tolerance.to_dn(bit_depth)
@@ -1741,11 +1756,11 @@ def _classify(
 ) -> DefectList:
     """Candidates -> evidence -> kinds, at ``pixel_threshold``; nothing is read again."""
     all_analyses = [a for group in analyses.values() for a in group]
-    limits = {id(a): a.threshold_dn(pixel_threshold) for a in all_analyses}
     for a in all_analyses:
-        if limits[id(a)] < a.analysed_threshold_dn:
+        limit = a.threshold_dn(pixel_threshold)
+        if limit < a.analysed_threshold_dn:
             raise InputError(
-                f"threshold {pixel_threshold} ({limits[id(a)]:.1f} DN) is below the "
+                f"threshold {pixel_threshold} ({limit:.1f} DN) is below the "
                 f"{a.analysed_threshold_dn:.1f} DN the {a.report.role} stack was analysed for"
             )
     candidates = _candidates(analyses, shape, pixel_threshold, config.cfa)

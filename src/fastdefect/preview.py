@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from .correction import CorrectionPlan, _reason_text, check_list_fits, plan_correction
+from .correction import CorrectionPlan, check_list_fits, plan_correction, uncorrected_reason
 from .defects import KINDS, DefectList, cluster_labels
 from .errors import InputError, import_optional
 from .frames import FrameStack, open_stack
@@ -406,7 +406,7 @@ def _verdict_lines(plan: CorrectionPlan, members: np.ndarray, levels: np.ndarray
     level = int(levels[members].max())
     if uncorrected.size:
         first = int(uncorrected[0])
-        reason = _reason_text(
+        reason = uncorrected_reason(
             int(plan.status[first]),
             int(plan.run_lengths[first]),
             int(plan.run_starts[first]),

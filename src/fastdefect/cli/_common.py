@@ -147,6 +147,12 @@ DarkExposureOption = Annotated[
         "--dark-exposure", help="Exposure in µs of each --dark stack, if the files don't say."
     ),
 ]
+PixelThresholdOption = Annotated[
+    str,
+    typer.Option(
+        "--threshold", help="Pixel deviation threshold: 408 or 408dn (DN), 102lsb10, 10%, 6sigma."
+    ),
+]
 LineThresholdOption = Annotated[
     str, typer.Option("--line-threshold", help="Column/row mean deviation threshold.")
 ]

@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from ..defaults import DEFAULT_LINE_THRESHOLD, DEFAULT_PIXEL_THRESHOLD
 from ..errors import ExitCode
 from ._common import (
     BitDepthOption,
@@ -17,6 +18,7 @@ from ._common import (
     JsonOption,
     LineThresholdOption,
     NoiseFactorOption,
+    PixelThresholdOption,
     VoteOption,
     console,
     exit_with,
@@ -37,11 +39,8 @@ def batch_command(
     outdir: Annotated[
         Path, typer.Option("--output", "-o", help="Output directory (created if missing).")
     ],
-    threshold: Annotated[
-        str,
-        typer.Option(help="Pixel deviation threshold: 408 or 408dn (DN), 102lsb10, 10%, 6sigma."),
-    ] = "102lsb10",
-    line_threshold: LineThresholdOption = "48lsb10",
+    threshold: PixelThresholdOption = DEFAULT_PIXEL_THRESHOLD,
+    line_threshold: LineThresholdOption = DEFAULT_LINE_THRESHOLD,
     noise_factor: NoiseFactorOption = 3.0,
     vote: VoteOption = 0.0,
     bit_depth: BitDepthOption = None,

@@ -461,31 +461,16 @@ def download_command(
 ) -> None:
     """Read a defect list from the camera and write it to a file."""
     from ..camera import take_backup
-    from ..formats import FORMATS, infer_format, write_list
+    from ..formats import list_file_format, write_list_file
     from ..outputs import check_output_path
 
-    check_output_path(output, overwrite=force)
-    name = (to or "").strip().lower() or infer_format(output, reading=False)
-    if name not in FORMATS:
-        raise InputError(f"unknown list format {to!r}; known: {', '.join(FORMATS)}")
+    path = check_output_path(output, overwrite=force)
+    name = list_file_format(path, to)  # an unknown format fails before the camera is opened
     with _opened(camera, cti) as opened, progress_bar("reading the lists"):
         backup = take_backup(opened)
     defects = backup.select(which.value)
-    options = {
-        "width": backup.width,
-        "height": backup.height,
-        "serial": backup.serial,
-        "model": backup.model,
-    }
-    accepted = FORMATS[name].write_options
-    if output.suffix.lower() == ".csv" and not to:
-        warn(f"writing {output} as fastdefect rich CSV; use --to av-csv for the Allied Vision tool")
-    path = write_list(
-        output,
-        defects,
-        name,
-        overwrite=force,
-        **{key: value for key, value in options.items() if key in accepted},
+    write_list_file(
+        path, defects, to, facts=backup.header_facts(), overwrite=force, on_warning=warn
     )
     if json_output:
         print_json(

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,6 +55,7 @@ __all__ = [
     "Problem",
     "backup_file_name",
     "infer_format",
+    "list_file_format",
     "lost_in_format",
     "read_backup",
     "read_list",
@@ -373,39 +374,21 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def write_list_file(
-    path: str | os.PathLike,
-    defects: DefectList,
-    format: str | None = None,
-    *,
-    like: ListFile | None = None,
-    overwrite: bool = False,
-    backup: bool = False,
-    on_warning: WarningCallback | None = None,
-    **options: Any,
+def list_file_format(
+    path: str | os.PathLike, format: str | None = None, *, like: ListFile | None = None
 ) -> str:
-    """Write ``defects`` read from (or derived from) the list file ``like``; return the format.
+    """The format :func:`write_list_file` writes ``path`` in.
 
-    What an edit or a conversion of a list file needs, resolved in one place:
+    ``format`` if given; else the file's own when ``path`` is ``like``'s path (an in-place
+    edit); else from the extension (a ``.csv`` keeps ``like``'s CSV flavour), falling back
+    to ``like``'s format for an unknown extension. Call it before slow work (reading a
+    camera) to fail early.
 
-    * the format: ``format`` if given; else the file's own when ``path`` is ``like``'s
-      path (an in-place edit); else from the extension (a ``.csv`` keeps ``like``'s CSV
-      flavour), falling back to ``like``'s format for an unknown extension;
-    * the header facts (size, serial, model): ``like``'s, overridden by ``options``;
-    * an option the format does not take is reported and ignored (not an error as in
-      :func:`write_list`), and so is what the format does not carry.
-
-    Parameters
-    ----------
-    on_warning : callable, optional
-        Receives each warning text; default: a :class:`FormatWarning`.
-    **options
-        As :func:`write_list`; ``None`` values are ignored.
+    Raises
+    ------
+    InputError
+        An unknown format, or an extension that names none (and no ``like``).
     """
-
-    def report(message: str) -> None:
-        emit_warning(message, on_warning)
-
     path = Path(path)
     name = (format or "").strip().lower()
     if not name and like is not None and _same_file(path, like.path):
@@ -419,12 +402,55 @@ def write_list_file(
             name = like.format  # an unknown extension: keep the input's format
     if name not in FORMATS:
         raise InputError(f"unknown list format {format!r}; known: {', '.join(FORMATS)}")
+    return name
+
+
+def write_list_file(
+    path: str | os.PathLike,
+    defects: DefectList,
+    format: str | None = None,
+    *,
+    like: ListFile | None = None,
+    facts: Mapping[str, Any] | None = None,
+    overwrite: bool = False,
+    backup: bool = False,
+    on_warning: WarningCallback | None = None,
+    **options: Any,
+) -> str:
+    """Write ``defects`` read from (or derived from) the list file ``like``; return the format.
+
+    What an edit, a conversion or a camera download of a list needs, resolved in one place:
+
+    * the format: :func:`list_file_format`;
+    * the header facts (size, serial, model): ``like``'s, then ``facts``, overridden by
+      ``options``; written where the format has room for them;
+    * an option the format does not take is reported and ignored (not an error as in
+      :func:`write_list`), and so is what the format does not carry.
+
+    Parameters
+    ----------
+    facts : mapping, optional
+        Header facts known besides ``like`` (``width``, ``height``, ``serial``, ``model``;
+        e.g. :meth:`CameraBackup.header_facts` of the camera the list was read from); left
+        out silently where the format has no room for them. ``None`` values are ignored.
+    on_warning : callable, optional
+        Receives each warning text; default: a :class:`FormatWarning`.
+    **options
+        As :func:`write_list`; ``None`` values are ignored.
+    """
+
+    def report(message: str) -> None:
+        emit_warning(message, on_warning)
+
+    path = Path(path)
+    name = list_file_format(path, format, like=like)
     merged = like.write_options() if like is not None and like.format == name else {}
     if like is not None and like.format != name:
         for key in ("width", "height", "serial", "model"):
             value = getattr(like, key)
             if value is not None:
                 merged[key] = value
+    merged.update({k: v for k, v in (facts or {}).items() if v is not None})
     merged.update({k: v for k, v in options.items() if v is not None})
     accepted = FORMATS[name].write_options
     dropped = sorted(k for k, v in options.items() if v is not None and k not in accepted)

@@ -43,6 +43,7 @@ import struct
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -133,6 +134,16 @@ class CameraBackup:
     @property
     def default_file_name(self) -> str:
         return backup_file_name(self.serial, self.created)
+
+    def header_facts(self) -> dict[str, Any]:
+        """Sensor size, serial and model: what a list file downloaded from the camera may
+        state (:func:`fastdefect.formats.write_list_file`'s ``facts``)."""
+        return {
+            "width": self.width,
+            "height": self.height,
+            "serial": self.serial,
+            "model": self.model,
+        }
 
     def combined(self) -> DefectList:
         """The camera's view: factory and user lists merged, one entry per pixel."""

@@ -466,7 +466,7 @@ class _Page:
                 f'<td class="num">{s.level:.1f}</td><td class="num">{s.typical_std:.2f}</td>'
                 f'<td class="num">{s.deviation_sigma:.2f}</td>'
                 f'<td class="num">{s.threshold_dn:.1f}</td><td class="num">{s.flagged:,}</td>'
-                f'<td class="num">{s.bad_columns} / {s.bad_rows}</td>'
+                f'<td class="num">{s.n_bad_columns} / {s.n_bad_rows}</td>'
                 "</tr>"
             )
         stack_table = (
