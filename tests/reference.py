@@ -23,7 +23,7 @@ from fastdefect.rules import (
     RuleSet,
 )
 
-# -- detection ---------------------------------------------------------------------------
+# -- detection -----------------------------------------------------------------------------
 
 
 def plane_slices(shape, cfa):
@@ -109,7 +109,7 @@ def kind_contradictions(defects):
     return bad
 
 
-# -- the synthetic sensor's truth ---------------------------------------------------------
+# -- the synthetic sensor's truth ----------------------------------------------------------
 
 
 def line_deviation_without_centre_reference(image: np.ndarray, axis: int) -> np.ndarray:
@@ -144,7 +144,20 @@ def horizontal_runs_reference(
     return runs
 
 
-# -- correction ----------------------------------------------------------------------------
+# -- runs, correction ----------------------------------------------------------------------
+
+
+def run_ends(cells, row, column, step=1):
+    """First and last column of the run through ``(row, column)``: the pixels of ``cells``
+    (a set of ``(row, column)``) ``step`` apart in that row, walked one by one."""
+    first = column
+    while (row, first - step) in cells:
+        first -= step
+    last = column
+    while (row, last + step) in cells:
+        last += step
+    return first, last
+
 
 #: Reason flags of the correction references, as ``fastdefect.correction.REASONS`` codes them.
 RUN_TOO_LONG, NO_LEFT_NEIGHBOUR, NO_GOOD_NEIGHBOUR = 1, 2, 4
@@ -158,12 +171,7 @@ def left_reference(image, positions, max_run=8, step=1):
     out = np.array(image, copy=True)
     status = {}
     for r, c in sorted(listed):
-        first = c
-        while (r, first - step) in listed:
-            first -= step
-        last = c
-        while (r, last + step) in listed:
-            last += step
+        first, last = run_ends(listed, r, c, step)
         length = (last - first) // step + 1
         flags = 0
         if max_run and length > max_run:
@@ -220,7 +228,7 @@ def interpolate_reference(image, positions, method, step=1):
     return out, status
 
 
-# -- rules --------------------------------------------------------------------------------
+# -- rules ---------------------------------------------------------------------------------
 
 #: Severity level each verdict flag raises (0 ok, 1 warning, 2 error).
 LEVEL_OF_FLAG = {
@@ -247,12 +255,7 @@ def reference_verdicts(rows, columns, rules: RuleSet, context=()):
             flags |= FLAG_OUTSIDE_SENSOR
         else:
             step = rules.column_step
-            left = c
-            while (r, left - step) in cells:
-                left -= step
-            right = c
-            while (r, right + step) in cells:
-                right += step
+            left, right = run_ends(cells, r, c, step)
             run = (right - left) // step + 1
             if rules.needs_left_neighbour and left < step:
                 flags |= FLAG_NO_LEFT_NEIGHBOUR
