@@ -12,14 +12,17 @@ emits two whole modules, which the hand-written kernels import:
 * ``src/fastdefect/kernels/_networks_rank.py``: ``tile_ranks_7`` (ranks 23, 24, 25 of 4
   adjacent 7 x 7 blocks; its row sort is ``sort_windows_7``).
 
-``--write`` regenerates both (atomically); ``--check`` exits with status 1, naming the
-stale module, when a checked-in module is not exactly what this tool emits (CI runs it,
-and so does ``tests/test_median.py``). The tests (``tests/test_median.py``,
-``tests/test_deviation_full.py``) also prove the networks exact with the 0-1 principle,
-on the generated kernels and on the networks built here.
+``--write`` regenerates both (atomically, through ``fastdefect.outputs.atomic_output``:
+run it with the project installed, ``.venv/bin/python tools/gen_networks.py --write``);
+``--check`` exits with status 1, naming the stale module, when a checked-in module is not
+exactly what this tool emits. ``--check`` needs only the standard library; ``.ci/run``
+runs it after the linters, and ``tests/test_median.py`` runs it too. The tests
+(``tests/test_median.py``, ``tests/test_deviation_full.py``) also prove the networks
+exact with the 0-1 principle, on the generated kernels and on the networks built here.
 
 The work-buffer layout the kernels share (``TILE_WIDTH``) lives in ``kernels/_shared.py``.
-Changing the networks changes numba's compile time of a first run: measure it.
+Changing the networks changes the compile time of a first run: measure it
+(``benchmarks/bench_median.py`` reports the first call).
 """
 
 from __future__ import annotations
