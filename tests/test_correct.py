@@ -26,9 +26,9 @@ from fastdefect.detection import DetectionConfig
 from fastdefect.errors import FileFormatError, InputError
 from fastdefect.frames import open_stack, write_stack
 from fastdefect.simulate import SimulationConfig, read_truth, simulate_to_directory
-from test_correct_kernels import interpolate_reference, left_reference
 
-RUN_TOO_LONG, NO_LEFT_NEIGHBOUR = 1, 2
+from reference import NO_LEFT_NEIGHBOUR, RUN_TOO_LONG, interpolate_reference, left_reference
+
 BIT = {name: bit for bit, name in CONFIRM_REASONS.items()}
 
 

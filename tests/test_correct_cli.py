@@ -14,7 +14,8 @@ from conftest import run_cli
 from fastdefect.defects import DefectList
 from fastdefect.formats import write_list
 from fastdefect.frames import write_stack
-from test_correct_kernels import left_reference
+
+from reference import left_reference
 
 HEIGHT, WIDTH = 32, 48
 POSITIONS = [(2, 0), (5, 10), (5, 11), (5, 12)] + [(9, c) for c in range(20, 30)] + [(31, 47)]

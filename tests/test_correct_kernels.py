@@ -1,14 +1,11 @@
 """The correction kernels agree exactly with plain, obvious reference implementations.
 
-The references below walk pixel by pixel over Python sets and use exact fractions; they
-are written from the definitions in ``fastdefect.correct`` (not from the kernels), and
-other correction tests import them.
+The references (``reference.left_reference``, ``reference.interpolate_reference``) walk
+pixel by pixel over Python sets and use exact fractions; they are written from the
+definitions in ``fastdefect.correct`` (not from the kernels).
 """
 
 from __future__ import annotations
-
-import math
-from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -21,81 +18,14 @@ from fastdefect.errors import InputError
 from fastdefect.kernels.correct import sorted_positions
 from fastdefect.rules import FLAG_NO_LEFT_NEIGHBOUR, FLAG_RUN_TOO_LONG, check_list
 
-RUN_TOO_LONG, NO_LEFT_NEIGHBOUR, NO_GOOD_NEIGHBOUR = 1, 2, 4
+from reference import (
+    NO_LEFT_NEIGHBOUR,
+    RUN_TOO_LONG,
+    interpolate_reference,
+    left_reference,
+)
+
 assert REASONS == {1: "run_too_long", 2: "no_left_neighbour", 4: "no_good_neighbour"}
-
-
-# -- references ---------------------------------------------------------------------------
-
-
-def left_reference(image, positions, max_run=8, step=1):
-    """The camera's rule, literally: copy the nearest unlisted pixel of the same colour to
-    the left; leave runs longer than ``max_run`` (0/None: no limit) and pixels with no such
-    pixel alone. Returns the corrected image and ``{(row, column): (flags, run_length)}``."""
-    listed = {(int(r), int(c)) for r, c in positions}
-    out = np.array(image, copy=True)
-    status = {}
-    for r, c in sorted(listed):
-        first = c
-        while (r, first - step) in listed:
-            first -= step
-        last = c
-        while (r, last + step) in listed:
-            last += step
-        length = (last - first) // step + 1
-        flags = 0
-        if max_run and length > max_run:
-            flags |= RUN_TOO_LONG
-        source = c - step
-        while source >= 0 and (r, source) in listed:
-            source -= step
-        if source < 0:
-            flags |= NO_LEFT_NEIGHBOUR
-        if not flags:
-            out[r, c] = image[r, source]
-        status[(r, c)] = (flags, length)
-    return out, status
-
-
-def _round_half_up(value: Fraction) -> int:
-    return math.floor(value + Fraction(1, 2))
-
-
-def interpolate_reference(image, positions, method, step=1):
-    """Mean / median of the unlisted same-colour pixels in the 3 x 3 plane window, else in
-    the 5 x 5 one; rounded half up. Returns the image and ``{(row, column): flags}``."""
-    listed = {(int(r), int(c)) for r, c in positions}
-    height, width = image.shape
-    out = np.array(image, copy=True)
-    status = {}
-    for r, c in sorted(listed):
-        values = []
-        for radius in (1, 2):
-            values = [
-                int(image[r + dr * step, c + dc * step])
-                for dr in range(-radius, radius + 1)
-                for dc in range(-radius, radius + 1)
-                if (dr, dc) != (0, 0)
-                and 0 <= r + dr * step < height
-                and 0 <= c + dc * step < width
-                and (r + dr * step, c + dc * step) not in listed
-            ]
-            if values:
-                break
-        if not values:
-            status[(r, c)] = NO_GOOD_NEIGHBOUR
-            continue
-        status[(r, c)] = 0
-        if method == "mean":
-            out[r, c] = _round_half_up(Fraction(sum(values), len(values)))
-        else:
-            values.sort()
-            half = len(values) // 2
-            if len(values) % 2:
-                out[r, c] = values[half]
-            else:
-                out[r, c] = _round_half_up(Fraction(values[half - 1] + values[half], 2))
-    return out, status
 
 
 # -- generated inputs ----------------------------------------------------------------------

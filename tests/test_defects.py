@@ -22,6 +22,8 @@ from fastdefect.defects import (
 )
 from fastdefect.errors import InputError
 
+from reference import run_ends
+
 SOURCES = ("factory", "user", "detected", "old.csv", "b, with comma.csv")
 EVIDENCE_NAMES = ("dark_mean", "bright_deviation")
 
@@ -275,12 +277,7 @@ def test_run_lengths_and_neighbourhood_counts_match_brute_force(positions, radiu
     cells = set(zip(rows.tolist(), columns.tolist(), strict=True))
     expected_runs, expected_counts = [], []
     for r, c in zip(rows.tolist(), columns.tolist(), strict=True):
-        left = c
-        while (r, left - 1) in cells:
-            left -= 1
-        right = c
-        while (r, right + 1) in cells:
-            right += 1
+        left, right = run_ends(cells, r, c)
         expected_runs.append(right - left + 1)
         expected_counts.append(
             sum(
@@ -306,12 +303,7 @@ def test_horizontal_runs_match_brute_force(positions, step):
     runs = horizontal_runs(rows[::-1], columns[::-1], step=step)  # any order
     expected = {}
     for r, c in cells:
-        first = c
-        while (r, first - step) in positions:
-            first -= step
-        last = c
-        while (r, last + step) in positions:
-            last += step
+        first, last = run_ends(positions, r, c, step)
         expected[(r, c)] = (r, first, (last - first) // step + 1)
     got = {
         (int(r), int(c)): (int(runs.rows[k]), int(runs.starts[k]), int(runs.lengths[k]))

@@ -3,21 +3,17 @@
 ``fastdefect.detection.deviation_image`` must equal the brute-force definition
 (``reference.neighbour_deviation_reference``) element for element, and
 ``deviation_outliers`` must give the same pixels whichever path it takes. The generated
-rank network of ``fastdefect.kernels.neighbour`` is checked on its own, exhaustively,
+rank network (``fastdefect.kernels._networks_rank``) is checked on its own, exhaustively,
 with the 0-1 principle, and the identity it relies on (three ranks of the block with the
 centre give the neighbours' median) exhaustively over all tie patterns.
 
-This file also holds the generator of that network (``emit_networks``, built on the
-median generator of ``tests/test_median.py``); run ``python tests/test_deviation_full.py
---write`` to regenerate the kernel module's generated section.
+The network is built and written out by ``tools/gen_networks.py`` (``tests/test_median.py``
+runs its ``--check``).
 """
 
 from __future__ import annotations
 
-import ast
 import itertools
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,102 +22,16 @@ from hypothesis import strategies as st
 
 from fastdefect import detection
 from fastdefect.detection import deviation_image, deviation_outliers, local_deviation
-from fastdefect.kernels import neighbour as kernels
-from test_median import SORTING_NETWORKS, _emit_network, _Network
+from fastdefect.kernels._networks_median import sort_windows_7
+from fastdefect.kernels._networks_rank import tile_ranks_7
+from fastdefect.kernels._shared import TILE_WIDTH
 
+from gen_networks import RANK_SIZE, RANK_TARGETS, SORTING_NETWORKS, tile_rank_network
 from reference import deviation_outliers_reference, neighbour_deviation_reference
 
-KERNEL_SOURCE = Path(kernels.__file__)
-GENERATED_MARKER = "# Generated networks: do not edit by hand."
-
-# --------------------------------------------------------------------------------------
-# Generator of the rank network (reference for the kernel module's generated code)
-# --------------------------------------------------------------------------------------
-
-SIZE = 7
-#: 0-based ranks of the 49 block values the deviation needs: the 24th, 25th, 26th smallest.
-TARGETS = (23, 24, 25)
+SIZE = RANK_SIZE
+TARGETS = RANK_TARGETS
 assert len(SORTING_NETWORKS[SIZE]) == 16
-
-
-class _SharedNetwork(_Network):
-    """A network that computes each distinct min/max of the same operands once."""
-
-    def __init__(self):
-        super().__init__()
-        self.known = {}
-
-    def op(self, kind, a, b):
-        key = (kind, *sorted((a, b)))
-        if key not in self.known:
-            self.known[key] = super().op(kind, a, b)
-        return self.known[key]
-
-
-def tile_rank_network(size=SIZE, targets=TARGETS):
-    """Live min/max ops and outputs (per output row, one name per target rank).
-
-    Inputs ``r{d}_{k}``: rank k of sorted row d, d = 0 .. size + 2. Output t holds the
-    target ranks of rows t .. t + size - 1. Of ``m`` merged values that ``size`` more
-    will join, a final rank in ``min(targets) .. max(targets)`` can only be one of the
-    merged ranks ``min(targets) - size .. max(targets)``; only those are kept. Each
-    output then merges them with its own row (Batcher) and takes its ranks; comparators
-    whose results are not needed are dropped.
-    """
-    net = _SharedNetwork()
-    rows = [[f"r{d}_{k}" for k in range(size)] for d in range(size + 3)]
-    lo, hi = min(targets) - size, max(targets)
-    common = net.merge_all(rows[3:size])  # rows shared by all four outputs
-    upper = net.merge(common, net.merge(rows[1], rows[2]))[lo : hi + 1]
-    lower = net.merge(common, net.merge(rows[size], rows[size + 1]))[lo : hi + 1]
-    outputs = []
-    for kept, row in ((upper, rows[0]), (upper, rows[size]), (lower, rows[2]),
-                      (lower, rows[size + 2])):  # fmt: skip
-        merged = net.merge(kept, row)
-        outputs.append([merged[t - lo] for t in targets])
-    needed, live = {name for names in outputs for name in names}, []
-    for op in reversed(net.ops):
-        if op[0] in needed:
-            live.append(op)
-            needed.update(op[2:])
-    live.reverse()
-    names = {op[0]: f"w{i}" for i, op in enumerate(live, start=1)}
-    live = [(names[d], kind, names.get(a, a), names.get(b, b)) for d, kind, a, b in live]
-    return live, [[names.get(o, o) for o in names_t] for names_t in outputs]
-
-
-def _emit_tile_ranks(size=SIZE):
-    live, outputs = tile_rank_network(size)
-    first_output = (size + 3) * size
-    docstring = (
-        f"Ranks {', '.join(map(str, TARGETS))} of 4 vertically adjacent {size} x {size}"
-        f" windows, {len(live) / len(outputs):g} min/max each."
-    )
-    stores = [
-        (first_output + 3 * t + i, name)
-        for t, names in enumerate(outputs)
-        for i, name in enumerate(names)
-    ]
-    return _emit_network(f"_tile_ranks_{size}", docstring, size, live, stores)
-
-
-def emit_networks():
-    """Source of the generated section of ``fastdefect/kernels/neighbour.py``.
-
-    The row-window sort it uses is the median filter's (``kernels/median.py``).
-    """
-    return "\n".join(_emit_tile_ranks(SIZE)) + "\n"
-
-
-def _generated_section(source):
-    tail = source[source.index(GENERATED_MARKER) :]
-    return tail[tail.index("\n@njit") + 1 :]
-
-
-def _write_generated_section():
-    source = KERNEL_SOURCE.read_text()
-    head = source[: source.index(_generated_section(source))]
-    KERNEL_SOURCE.write_text(head + emit_networks())
 
 
 # --------------------------------------------------------------------------------------
@@ -172,13 +82,6 @@ def test_identity_for_every_tie_pattern(n_values):
 # --------------------------------------------------------------------------------------
 
 
-def test_generated_section_is_what_the_generator_emits():
-    source = KERNEL_SOURCE.read_text()
-    assert ast.dump(ast.parse(_generated_section(source))) == ast.dump(
-        ast.parse(emit_networks())
-    ), "run: python tests/test_deviation_full.py --write"
-
-
 def test_each_tile_output_reads_only_its_own_rows():
     """So checking an output over all values of its rows alone (below) is complete."""
     live, outputs = tile_rank_network()
@@ -196,11 +99,11 @@ def test_each_tile_output_reads_only_its_own_rows():
 
 
 def test_sorting_network_sorts_all_zero_one_inputs():
-    width = kernels.TILE_WIDTH
+    width = TILE_WIDTH
     work = np.zeros(SIZE * width, dtype=np.uint16)
     for bits in itertools.product((0, 1), repeat=SIZE):
         src = np.array(bits, dtype=np.uint16)
-        kernels._sort_windows_7(src, np.uint64(0), work, np.uint64(0), np.uint64(1))
+        sort_windows_7(src, np.uint64(0), work, np.uint64(0), np.uint64(1))
         assert work[::width].tolist() == sorted(bits), bits
 
 
@@ -212,7 +115,7 @@ def test_tile_network_selects_the_ranks_of_all_zero_one_inputs():
     it has at most k zeros. With sorted rows as input (checked above), this proves the
     network exact for all values by the 0-1 principle.
     """
-    width = kernels.TILE_WIDTH
+    width = TILE_WIDTH
     rows = SIZE + 3
     ranks = np.arange(SIZE)
     rng = np.random.default_rng(SIZE)
@@ -233,7 +136,7 @@ def test_tile_network_selects_the_ranks_of_all_zero_one_inputs():
             chunk = zeros[start : start + width]
             n = len(chunk)
             ring[:, :, :n] = ranks[None, :, None] >= chunk.T[:, None, :]
-            kernels._tile_ranks_7(work, np.uint64(n))
+            tile_ranks_7(work, np.uint64(n))
             got[start : start + n] = results[output, :, :n].T
         mismatches = np.flatnonzero((got != expected).any(axis=1))
         assert mismatches.size == 0, (output, zeros[mismatches[:3]])
@@ -340,7 +243,7 @@ def test_threshold_in_the_noise_every_path(method, monkeypatch):
 
 def test_candidate_count_decides_the_path():
     """``find_candidates`` with ``max_count`` gives up past the limit, and only then."""
-    from fastdefect.kernels.detect import find_candidates
+    from fastdefect.kernels.candidates import find_candidates
 
     rng = np.random.default_rng(13)
     image = rng.normal(400, 8, (100, 120)).round().astype(np.uint16)
@@ -362,10 +265,3 @@ def test_unknown_method_is_an_input_error():
 
     with pytest.raises(InputError, match="method"):
         deviation_outliers(np.zeros((9, 9), np.uint16), 10, method="fast")
-
-
-if __name__ == "__main__":
-    if sys.argv[1:] == ["--write"]:
-        _write_generated_section()
-    else:
-        print(emit_networks(), end="")

@@ -1,22 +1,18 @@
 """Tests of ``fastdefect.local_median``: exact agreement with scipy, and the networks.
 
 The reference is ``scipy.ndimage.median_filter(image, size, mode="mirror")`` (per colour
-plane with a CFA). The generated comparator networks of ``fastdefect.kernels.median``
+plane with a CFA). The generated comparator networks (``fastdefect.kernels._networks_median``)
 are also checked on their own, exhaustively, with the 0-1 principle: a network of
 min/max operations computes a rank of its inputs for all values if and only if it does
 for all inputs of zeros and ones.
 
-This file also holds the generator of those networks (``emit_networks``); run
-``python tests/test_median.py --write`` to regenerate the kernel module's generated
-section after changing it.
+The networks are built and written out by ``tools/gen_networks.py``; a test here runs
+its ``--check``.
 """
 
 from __future__ import annotations
 
-import ast
 import itertools
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,191 +21,12 @@ from hypothesis import strategies as st
 from scipy import ndimage
 
 from fastdefect import InputError
-from fastdefect.kernels import median as kernels
+from fastdefect.kernels import _networks_median as networks
+from fastdefect.kernels._shared import TILE_WIDTH
 from fastdefect.median import local_median
 
-KERNEL_SOURCE = Path(kernels.__file__)
-GENERATED_MARKER = "# Generated networks: do not edit by hand."
-
-# --------------------------------------------------------------------------------------
-# Generator of the comparator networks (reference for the kernel module's generated code)
-# --------------------------------------------------------------------------------------
-
-NETWORK_SIZES = (3, 5, 7)
-
-#: Optimal sorting networks (compare-exchange pairs) for the row windows.
-SORTING_NETWORKS = {
-    3: ((0, 2), (0, 1), (1, 2)),
-    5: ((0, 3), (1, 4), (0, 2), (1, 3), (0, 1), (2, 4), (1, 2), (3, 4), (2, 3)),
-    7: (
-        (0, 6), (2, 3), (4, 5), (0, 2), (1, 4), (3, 6), (0, 1), (2, 5),
-        (3, 4), (1, 2), (4, 6), (2, 3), (4, 5), (1, 2), (3, 4), (5, 6),
-    ),
-}  # fmt: skip
-
-
-class _Network:
-    """Records min/max operations on named values, each result a new name."""
-
-    def __init__(self):
-        self.ops = []
-
-    def op(self, kind, a, b):
-        name = f"w{len(self.ops) + 1}"
-        self.ops.append((name, kind, a, b))
-        return name
-
-    def exchange(self, a, b):
-        return [self.op("min", a, b), self.op("max", a, b)]
-
-    def merge(self, a, b):
-        """Batcher's odd-even merge of two sorted lists of any lengths."""
-        if not a or not b:
-            return list(a) + list(b)
-        if len(a) == 1 and len(b) == 1:
-            return self.exchange(a[0], b[0])
-        evens = self.merge(a[0::2], b[0::2])
-        odds = self.merge(a[1::2], b[1::2])
-        out = [evens[0]]
-        i = 0
-        while i < len(odds) and i + 1 < len(evens):
-            out += self.exchange(odds[i], evens[i + 1])
-            i += 1
-        return out + odds[i:] + evens[i + 1 :]
-
-    def merge_all(self, lists):
-        lists = [list(x) for x in lists]
-        while len(lists) > 1:
-            merged = [self.merge(lists[i], lists[i + 1]) for i in range(0, len(lists) - 1, 2)]
-            lists = merged + lists[len(lists) - len(lists) % 2 :]
-        return lists[0]
-
-    def rank_of_two(self, kept, row):
-        """Rank ``len(row)`` of the union of sorted ``kept`` (one longer) and sorted ``row``.
-
-        In 0-1 terms the rank-k element is 1 when at most k zeros exist, i.e. when
-        ``kept[p]`` and ``row[k - p]`` are both 1 for some p: ``max_p min(...)``.
-        """
-        k = len(row)
-        terms = [kept[0]] + [self.op("min", kept[p], row[k - p]) for p in range(1, k + 1)]
-        while len(terms) > 1:
-            pairs = [self.op("max", terms[i], terms[i + 1]) for i in range(0, len(terms) - 1, 2)]
-            terms = pairs + terms[len(terms) - len(terms) % 2 :]
-        return terms[0]
-
-
-def tile_network(size):
-    """Live min/max ops and output names of 4 vertically adjacent medians.
-
-    Inputs ``r{d}_{k}``: rank k of sorted row d, d = 0 .. size + 2. Output t is the
-    median of rows t .. t + size - 1. Of ``m`` values that ``size`` more will join, the
-    final median (rank ``size**2 // 2``) can only be one of the merged ranks
-    ``size**2 // 2 - size .. size**2 // 2``; only those are kept ("forgetful" merging).
-    """
-    net = _Network()
-    rows = [[f"r{d}_{k}" for k in range(size)] for d in range(size + 3)]
-    lo, hi = size * size // 2 - size, size * size // 2
-    if size >= 5:
-        common = net.merge_all(rows[3:size])  # rows shared by all four outputs
-        upper = net.merge(common, net.merge(rows[1], rows[2]))[lo : hi + 1]
-        lower = net.merge(common, net.merge(rows[size], rows[size + 1]))[lo : hi + 1]
-    else:  # size 3: two independent pairs of outputs
-        upper = net.merge_all(rows[1:size])[lo : hi + 1]
-        lower = net.merge_all(rows[3 : size + 2])[lo : hi + 1]
-    outputs = [
-        net.rank_of_two(upper, rows[0]),
-        net.rank_of_two(upper, rows[size]),
-        net.rank_of_two(lower, rows[2]),
-        net.rank_of_two(lower, rows[size + 2]),
-    ]
-    needed, live = set(outputs), []
-    for op in reversed(net.ops):
-        if op[0] in needed:
-            live.append(op)
-            needed.update(op[2:])
-    live.reverse()
-    # Number the surviving operations 1, 2, ... in order.
-    names = {op[0]: f"w{i}" for i, op in enumerate(live, start=1)}
-    live = [(names[d], kind, names.get(a, a), names.get(b, b)) for d, kind, a, b in live]
-    return live, [names.get(o, o) for o in outputs]
-
-
-def _offset(index):
-    return "x" if index == 0 else f"x + np.uint64({index} * TILE_WIDTH)"
-
-
-def _emit_sort_windows(size):
-    lines = [
-        "@njit(cache=True, nogil=True)",
-        f"def _sort_windows_{size}(src, start, work, dst, n):",
-        f'    """Sort every {size}-wide window of ``src`` into {size} rank rows of ``work``."""',
-        "    for x in range(n):",
-    ]
-    for k in range(size):
-        index = "start + x" if k == 0 else f"start + x + np.uint64({k})"
-        lines.append(f"        p{k} = src[{index}]")
-    for i, j in SORTING_NETWORKS[size]:
-        lines.append(f"        p{i}, p{j} = lo(p{i}, p{j}), hi(p{i}, p{j})")
-    for k in range(size):
-        lines.append(f"        work[dst + {_offset(k)}] = p{k}")
-    return lines
-
-
-_INTRINSIC = {"min": "lo", "max": "hi"}
-
-
-def _emit_network(function, docstring, size, live, stores):
-    """A generated tile kernel: load the sorted-row ranks it reads (``r<row>_<rank>``),
-    apply the min/max network ``live``, store ``(slot, value)`` pairs into ``work``."""
-    inputs = sorted(
-        {a for op in live for a in op[2:] if a.startswith("r")},
-        key=lambda name: tuple(int(t) for t in name[1:].split("_")),
-    )
-    lines = [
-        "@njit(cache=True, nogil=True)",
-        f"def {function}(work, n):",
-        f'    """{docstring}"""',
-        "    for x in range(n):",
-    ]
-    for name in inputs:
-        row, rank = (int(t) for t in name[1:].split("_"))
-        lines.append(f"        {name} = work[{_offset(row * size + rank)}]")
-    for name, kind, a, b in live:
-        # lo/hi: integer min/max intrinsics, much faster to compile (kernels/_minmax.py)
-        lines.append(f"        {name} = {_INTRINSIC[kind]}({a}, {b})")
-    for slot, value in stores:
-        lines.append(f"        work[{_offset(slot)}] = {value}")
-    return lines
-
-
-def _emit_tile_medians(size):
-    live, outputs = tile_network(size)
-    first_output = (size + 3) * size
-    docstring = f"Medians of 4 vertically adjacent {size} x {size} windows, {len(live)} min/max."
-    stores = [(first_output + t, name) for t, name in enumerate(outputs)]
-    return _emit_network(f"_tile_medians_{size}", docstring, size, live, stores)
-
-
-def emit_networks():
-    """Source of the generated section of ``fastdefect/kernels/median.py``."""
-    blocks = []
-    for size in NETWORK_SIZES:
-        blocks.append("\n".join(_emit_sort_windows(size)))
-        blocks.append("\n".join(_emit_tile_medians(size)))
-    return "\n\n\n".join(blocks) + "\n"
-
-
-def _generated_section(source):
-    """The kernel module's code after the generated-section comment block."""
-    tail = source[source.index(GENERATED_MARKER) :]
-    return tail[tail.index("\n@njit") + 1 :]
-
-
-def _write_generated_section():
-    source = KERNEL_SOURCE.read_text()
-    head = source[: source.index(_generated_section(source))]
-    KERNEL_SOURCE.write_text(head + emit_networks())
-
+import gen_networks
+from gen_networks import NETWORK_SIZES, tile_network
 
 # --------------------------------------------------------------------------------------
 # References
@@ -404,12 +221,23 @@ def test_bad_cfa_is_an_input_error(cfa):
 # --------------------------------------------------------------------------------------
 
 
-@pytest.mark.slow
-def test_generated_section_is_what_the_generator_emits():
-    source = KERNEL_SOURCE.read_text()
-    assert ast.dump(ast.parse(_generated_section(source))) == ast.dump(
-        ast.parse(emit_networks())
-    ), "run: python tests/test_median.py --write"
+def test_generated_modules_are_what_the_generator_emits(capsys):
+    assert gen_networks.stale_modules() == [], "run: python tools/gen_networks.py --write"
+    assert gen_networks.main(["--check"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_check_names_a_stale_module_and_write_regenerates_it(tmp_path, monkeypatch, capsys):
+    module = tmp_path / "_networks_median.py"
+    module.write_text(gen_networks.median_module().replace("lo(p0, p2)", "hi(p0, p2)", 1))
+    monkeypatch.setattr(gen_networks, "ROOT", tmp_path)
+    monkeypatch.setattr(gen_networks, "GENERATED", {module: gen_networks.median_module})
+    assert gen_networks.main(["--check"]) == 1
+    err = capsys.readouterr().err
+    assert "_networks_median.py is not what tools/gen_networks.py emits" in err
+    assert gen_networks.main(["--write"]) == 0
+    assert module.read_text() == gen_networks.median_module()
+    assert gen_networks.main(["--check"]) == 0
 
 
 @pytest.mark.parametrize("size", NETWORK_SIZES)
@@ -430,8 +258,8 @@ def test_each_tile_output_reads_only_its_own_rows(size):
 
 @pytest.mark.parametrize("size", NETWORK_SIZES)
 def test_sorting_networks_sort_all_zero_one_inputs(size):
-    sort_windows = getattr(kernels, f"_sort_windows_{size}")
-    width = kernels.TILE_WIDTH
+    sort_windows = getattr(networks, f"sort_windows_{size}")
+    width = TILE_WIDTH
     work = np.zeros(size * width, dtype=np.uint16)
     for bits in itertools.product((0, 1), repeat=size):
         src = np.array(bits, dtype=np.uint16)
@@ -464,8 +292,8 @@ def test_tile_networks_select_the_median_of_all_zero_one_inputs(size):
     With sorted rows as input (checked above), this proves the networks exact for all
     values by the 0-1 principle.
     """
-    tile_medians = getattr(kernels, f"_tile_medians_{size}")
-    width = kernels.TILE_WIDTH
+    tile_medians = getattr(networks, f"tile_medians_{size}")
+    width = TILE_WIDTH
     rows = size + 3
     ranks = np.arange(size)
     rng = np.random.default_rng(size)
@@ -484,10 +312,3 @@ def test_tile_networks_select_the_median_of_all_zero_one_inputs(size):
             got[start : start + n] = results[output, :n]
         mismatches = np.flatnonzero(got != expected)
         assert mismatches.size == 0, (output, zeros[mismatches[:3]])
-
-
-if __name__ == "__main__":
-    if sys.argv[1:] == ["--write"]:
-        _write_generated_section()
-    else:
-        print(emit_networks(), end="")

@@ -12,12 +12,6 @@ from fastdefect.errors import InputError
 from fastdefect.rules import (
     ARRI_INTERPOLATING,
     AV_LEFT_NEIGHBOUR,
-    FLAG_DENSE_CLUSTER,
-    FLAG_LONG_RUN,
-    FLAG_NO_LEFT_NEIGHBOUR,
-    FLAG_OUTSIDE_SENSOR,
-    FLAG_RUN_TOO_LONG,
-    FLAG_VERY_DENSE_CLUSTER,
     RuleSet,
     Verdict,
     check_list,
@@ -25,55 +19,7 @@ from fastdefect.rules import (
 )
 from fastdefect.sensor import SensorSpec, sensor_preset
 
-LEVEL_OF_FLAG = {
-    FLAG_OUTSIDE_SENSOR: 2,
-    FLAG_NO_LEFT_NEIGHBOUR: 2,
-    FLAG_RUN_TOO_LONG: 2,
-    FLAG_LONG_RUN: 1,
-    FLAG_DENSE_CLUSTER: 1,
-    FLAG_VERY_DENSE_CLUSTER: 2,
-}
-
-
-def reference_verdicts(rows, columns, rules: RuleSet, context=()):
-    """Plain Python: one entry at a time, walking left and right through a set."""
-
-    def on_sensor(r, c):
-        return rules.width is None or (r < rules.height and c < rules.width)
-
-    cells = {(r, c) for r, c in [*zip(rows, columns, strict=True), *context] if on_sensor(r, c)}
-    result = []
-    for r, c in zip(rows, columns, strict=True):
-        flags, run = 0, 0
-        if not on_sensor(r, c):
-            flags |= FLAG_OUTSIDE_SENSOR
-        else:
-            step = rules.column_step
-            left = c
-            while (r, left - step) in cells:
-                left -= step
-            right = c
-            while (r, right + step) in cells:
-                right += step
-            run = (right - left) // step + 1
-            if rules.needs_left_neighbour and left < step:
-                flags |= FLAG_NO_LEFT_NEIGHBOUR
-            if rules.hard_max_run is not None and run > rules.hard_max_run:
-                flags |= FLAG_RUN_TOO_LONG
-            elif rules.recommended_max_run is not None and run > rules.recommended_max_run:
-                flags |= FLAG_LONG_RUN
-            if rules.cluster_radius is not None:
-                k = rules.cluster_radius
-                count = sum(
-                    (r + dr, c + dc) in cells for dr in range(-k, k + 1) for dc in range(-k, k + 1)
-                )
-                if rules.cluster_error_count is not None and count >= rules.cluster_error_count:
-                    flags |= FLAG_VERY_DENSE_CLUSTER
-                elif rules.cluster_warn_count is not None and count >= rules.cluster_warn_count:
-                    flags |= FLAG_DENSE_CLUSTER
-        level = max([0] + [lvl for flag, lvl in LEVEL_OF_FLAG.items() if flags & flag])
-        result.append((level, flags, run))
-    return result
+from reference import reference_verdicts
 
 
 def verdicts_of(rows, columns, rules, **kwargs):

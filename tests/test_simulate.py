@@ -1,9 +1,9 @@
 """The synthetic sensor: files, reproducibility, physics, and truth that matches the data.
 
-The checks of the truth against the data measure the deviations themselves (a plain
-numpy reference of the domain rule: median of the 7 x 7 same-plane neighbours, centre
-excluded, outside left out) on the generated stacks; they do not trust the simulator's
-own numbers.
+The checks of the truth against the data measure the deviations themselves (the plain
+numpy references of ``tests/reference.py``: median of the 7 x 7 same-plane neighbours,
+centre excluded, outside left out) on the generated stacks; they do not trust the
+simulator's own numbers.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tifffile
-from numpy.lib.stride_tricks import sliding_window_view
 
 from fastdefect.cli import main
 from fastdefect.errors import FileFormatError, InputError
@@ -33,6 +32,12 @@ from fastdefect.simulate import (
     simulate_to_directory,
 )
 
+from reference import (
+    horizontal_runs_reference,
+    line_deviation_without_centre_reference,
+    neighbour_deviation_reference,
+)
+
 # -- references -------------------------------------------------------------------------
 
 
@@ -42,48 +47,11 @@ def plane_slices(cfa: str | None) -> list[tuple[slice, slice]]:
     return [(slice(p // 2, None, 2), slice(p % 2, None, 2)) for p in range(4)]
 
 
-def reference_deviation(image: np.ndarray, cfa: str | None) -> np.ndarray:
-    """Pixel minus the median of its 7 x 7 same-plane neighbours (outside left out)."""
-    result = np.empty(image.shape)
-    for rows, columns in plane_slices(cfa):
-        plane = image[rows, columns].astype(np.float64)
-        padded = np.pad(plane, 3, constant_values=np.nan)
-        windows = sliding_window_view(padded, (7, 7)).reshape(*plane.shape, 49)
-        neighbours = np.delete(windows, 24, axis=2)
-        result[rows, columns] = plane - np.nanmedian(neighbours, axis=2)
-    return result
-
-
-def reference_line_deviation(image: np.ndarray, axis: int) -> np.ndarray:
-    """Column (axis 0) or row (axis 1) means minus the median of the +-5 neighbours' means."""
-    means = image.mean(axis=axis)
-    result = np.empty(means.size)
-    for index in range(means.size):
-        others = [
-            means[j] for j in range(index - 5, index + 6) if j != index and 0 <= j < means.size
-        ]
-        result[index] = means[index] - np.median(others)
-    return result
-
-
 def point_defects(table) -> np.ndarray:
     """Pixels that are not part of a line (line kinds and line crossings excluded)."""
     on_line = np.char.find(table["source"].astype(str), "_column") >= 0
     on_line |= np.char.find(table["source"].astype(str), "_row") >= 0
     return ~on_line
-
-
-def horizontal_runs(rows: np.ndarray, columns: np.ndarray, step: int) -> list[tuple[int, int, int]]:
-    """Maximal runs (row, first column, length) of pixels ``step`` apart in a row."""
-    runs = []
-    order = np.lexsort((columns, rows))
-    rows, columns = rows[order], columns[order]
-    start = 0
-    for i in range(1, rows.size + 1):
-        if i == rows.size or rows[i] != rows[i - 1] or columns[i] - columns[i - 1] != step:
-            runs.append((int(rows[start]), int(columns[start]), i - start))
-            start = i
-    return runs
 
 
 # -- fixtures ---------------------------------------------------------------------------
@@ -102,8 +70,8 @@ class Simulated:
         self.dark_mean = self.dark.mean(axis=0)
         self.bright_mean = self.bright.mean(axis=0)
         self.dark_std = self.dark.std(axis=0, ddof=1)
-        self.dark_deviation = reference_deviation(self.dark_mean, self.config.cfa)
-        self.bright_deviation = reference_deviation(self.bright_mean, self.config.cfa)
+        self.dark_deviation = neighbour_deviation_reference(self.dark_mean, 3, self.config.cfa)
+        self.bright_deviation = neighbour_deviation_reference(self.bright_mean, 3, self.config.cfa)
         self.defective = np.zeros(self.dark_mean.shape, bool)
         self.defective[self.truth["row"], self.truth["column"]] = True
         self.normal = ~self.defective
@@ -392,7 +360,7 @@ def test_line_defects_are_exactly_the_listed_lines(simulated):
         column_start = columns.start or 0
         step = 1 if cfa is None else 2
         for axis, numpy_axis, start in (("column", 0, column_start), ("row", 1, row_start)):
-            deviation = reference_line_deviation(plane, numpy_axis)
+            deviation = line_deviation_without_centre_reference(plane, numpy_axis)
             for index in np.flatnonzero(np.abs(deviation) > line_threshold):
                 found[axis].add(int(start + step * index))
     assert found == listed
@@ -402,7 +370,7 @@ def test_runs_of_every_length_and_some_from_the_first_column(simulated):
     truth = simulated.truth
     point = point_defects(truth)
     step = 1 if simulated.config.cfa is None else 2
-    runs = horizontal_runs(truth["row"][point], truth["column"][point], step)
+    runs = horizontal_runs_reference(truth["row"][point], truth["column"][point], step)
     lengths = {length for _, _, length in runs}
     assert set(range(1, 13)) <= lengths
     first_columns = {0} if simulated.config.cfa is None else {0, 1}

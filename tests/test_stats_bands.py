@@ -7,6 +7,8 @@ and compared bit for bit with the frame-major pass over the same stack.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 import tifffile
@@ -14,6 +16,7 @@ import tifffile
 from fastdefect import stats as stats_module
 from fastdefect.errors import FileFormatError
 from fastdefect.frames import FrameStack, open_bands, open_stack
+from fastdefect.kernels.stats import temporal_std
 from fastdefect.stats import _frame_major_stats, stack_stats
 
 from reference import stack_stats_reference
@@ -152,3 +155,35 @@ def test_truncated_data_names_the_file(tmp_path):
         handle.write(b"\xff" * 16)
     with pytest.raises(FileFormatError, match=r"stack\.tif.*frame 3"):
         stack_stats(stack)
+
+
+# -- the float64 step of the standard deviation ----------------------------------------------
+
+
+def test_temporal_std_is_exact_up_to_the_stated_frame_count_and_bounded_past_it():
+    """``kernels.stats.temporal_std`` states: exact while ``n * sum(x^2) < 2**53`` (1,448
+    frames at 16-bit full scale), the variance off by at most ``2**-51 * full_scale**2``
+    past that. Pixels at full scale in all frames but 0 to 3, which are one DN lower: a
+    variance near zero, where the rounding shows."""
+    full = 2**16 - 1
+    rng = np.random.default_rng(7)
+    for n_frames in (1448, 1449, 65536):
+        lower = rng.integers(0, 4, (32, 32))
+        total = (n_frames * full - lower).astype(np.uint32)  # stack_stats' dtypes for these n
+        total_sq = (n_frames * full**2 - lower * (2 * full - 1)).astype(np.uint64)
+        std = np.zeros(total.shape, np.float32)
+        temporal_std(total, total_sq, n_frames, std)
+        sums = zip(total.ravel().tolist(), total_sq.ravel().tolist(), strict=True)
+        numerators = [n_frames * q - t * t for t, q in sums]  # Python integers: exact
+        variance = np.array([float(Fraction(v, n_frames * (n_frames - 1))) for v in numerators])
+        # The kernel's own expression on the exact numerator.
+        unrounded = np.sqrt(
+            np.array(numerators, np.float64) * (1.0 / (n_frames * (n_frames - 1.0)))
+        )
+        matches = std.ravel() == unrounded.astype(np.float32)
+        if n_frames <= 1448:
+            assert matches.all()
+        else:
+            assert not matches.all(), n_frames  # the limit is real: rounding shows past it
+        error = np.abs(std.ravel().astype(np.float64) ** 2 - variance)
+        assert (error <= 2**-51 * full**2 + 2**-22 * variance).all(), n_frames  # + float32 std

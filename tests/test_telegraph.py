@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 
 from fastdefect.frames import FrameStack
 from fastdefect.telegraph import frame_histories, telegraph_evidence
 
-
-def reference(values, noise, gap_sigmas=5.0):
-    """Plain loops: split the sorted values at wide gaps, label frames, count."""
-    ordered = sorted(values)
-    cuts = [(a + b) / 2 for a, b in itertools.pairwise(ordered) if b - a > gap_sigmas * noise]
-    labels = [sum(v > c for c in cuts) for v in values]
-    top = max(labels)
-    low = [v for v, label in zip(values, labels, strict=True) if label == 0]
-    high = [v for v, label in zip(values, labels, strict=True) if label == top]
-    switches = sum(a != b for a, b in itertools.pairwise(labels))
-    return top + 1, np.mean(high) - np.mean(low), switches
+from reference import telegraph_reference
 
 
 def test_levels_amplitude_switches_match_the_plain_definition():
@@ -34,7 +22,9 @@ def test_levels_amplitude_switches_match_the_plain_definition():
     found = telegraph_evidence(histories, noise, index, chunk=64)
     assert np.array_equal(found.index, index)
     for p in range(pixels):
-        levels, amplitude, switches = reference(histories[:, p].astype(float).tolist(), noise[p])
+        levels, amplitude, switches = telegraph_reference(
+            histories[:, p].astype(float).tolist(), noise[p]
+        )
         assert found.levels[p] == levels
         assert found.switches[p] == switches
         assert np.isclose(found.amplitude[p], amplitude)

@@ -27,18 +27,7 @@ from fastdefect.rules import check_list
 from fastdefect.viewer import TILE_SIZE, ViewerSession, as_display_frame, load_frame, serve
 from fastdefect.viewer.session import _halve
 
-
-def reference_halve(array: np.ndarray) -> np.ndarray:
-    height, width = array.shape
-    out = np.empty(((height + 1) // 2, (width + 1) // 2), array.dtype)
-    for row in range(out.shape[0]):
-        for column in range(out.shape[1]):
-            r0, c0 = 2 * row, 2 * column
-            r1, c1 = min(r0 + 1, height - 1), min(c0 + 1, width - 1)
-            total = int(array[r0, c0]) + int(array[r1, c0]) + int(array[r0, c1])
-            total += int(array[r1, c1])
-            out[row, column] = (total + 2) // 4
-    return out
+from reference import reference_halve
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (2, 2), (7, 5), (16, 9), (33, 64)])

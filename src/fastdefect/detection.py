@@ -15,7 +15,7 @@ The definitions are those of docs/domain.md §2 (the PYTHON sensor datasheets):
   the stacks, and keeps the measurements that made the call.
 
 The exact local median is only computed where a pixel could pass the threshold (see
-:mod:`fastdefect.kernels.detect`), so detection costs little more than reading the
+:mod:`fastdefect.kernels.candidates`), so detection costs little more than reading the
 frames. Everything works on the exact integer sums of the stacks: nothing is rounded.
 """
 
@@ -37,13 +37,13 @@ from .defaults import DEFAULT_LINE_THRESHOLD, DEFAULT_PIXEL_THRESHOLD
 from .defects import KINDS, DefectList
 from .errors import InputError
 from .frames import FrameStack, ProgressCallback
-from .kernels.detect import find_candidates, neighbour_deviation
-from .kernels.lines import block_candidates, block_sums
-from .kernels.neighbour import (
+from .kernels.candidates import find_candidates, neighbour_deviation
+from .kernels.full_frame import (
     border_neighbour_deviation,
     deviation_beyond,
     interior_neighbour_deviation,
 )
+from .kernels.lines import block_candidates, block_sums
 from .masters import MasterFrame, master_warnings, open_stack_or_master
 from .noise import (
     QUANTISATION_VARIANCE,
@@ -316,7 +316,7 @@ def _plane_deviation(
     """``value - median(neighbours)`` at every pixel of one colour plane, float64.
 
     For the 7 x 7 block, interior pixels come from the rank network of
-    :mod:`fastdefect.kernels.neighbour` and the frame of clipped blocks from its border
+    :mod:`fastdefect.kernels.full_frame` and the frame of clipped blocks from its border
     kernel; other block sizes use the per-pixel kernel. All compute the same float64
     expression as :func:`local_deviation`.
     """

@@ -38,9 +38,13 @@ def _accumulate_bands(frame, total, total_sq, minimum, maximum, band_sums, first
 def temporal_std(total, total_sq, n_frames, out):
     """Sample standard deviation (ddof=1) per pixel from exact integer sums.
 
-    ``n * sum(x^2) - sum(x)^2`` is formed in float64 from exact integers; it is exact
-    while it stays below 2**53, far beyond 16-bit data over thousands of frames. Rows
-    run in threads (:func:`band_temporal_std` on each piece).
+    ``n * sum(x^2) - sum(x)^2`` is formed in float64 from the exact integer sums. That is
+    exact while ``n * sum(x^2) < 2**53`` (``sum(x)^2`` is then smaller): for frames at
+    full scale, up to 1,448 frames of 16-bit data (5,792 at 14 bits, 23,176 at 12,
+    92,772 at 10). Longer stacks are not refused: the two products round, and the
+    variance can be off by up to ``2**-51 * full_scale**2`` (2e-6 DN^2 at 16 bits, far
+    below the 1/12 DN^2 quantisation noise of any pixel). Rows run in threads
+    (:func:`band_temporal_std` on each piece).
     """
     run_split(_temporal_std_rows, total.shape[0], total, total_sq, n_frames, out)
 

@@ -1,4 +1,8 @@
-"""Numba kernels for local-background deviation detection on one colour plane.
+"""The candidate path of deviation detection on one colour plane: a cheap bound per tile,
+the exact median only at the pixels that could pass the threshold.
+
+(The other path, :mod:`fastdefect.kernels.full_frame`, computes every pixel's deviation
+with a rank network; detection takes it when most pixels are candidates.)
 
 The local background of a pixel is the median of its neighbours in the
 ``(2 * radius + 1)`` square block, the pixel itself excluded, neighbours outside the
@@ -22,8 +26,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ._shared import select
 from ._threads import run_split
-from .median import _select
 
 TILE = 16
 K = 4
@@ -293,10 +297,10 @@ def pixel_deviation(image, row, column, radius, buffer):
     value = np.float64(image[row, column])
     values = buffer[:count]
     half = count // 2
-    middle = np.float64(_select(values, half))
+    middle = np.float64(select(values, half))
     if count % 2 == 1:
         return value - middle
-    # _select leaves values[:half] <= values[half]: the other middle one is their largest.
+    # select leaves values[:half] <= values[half]: the other middle one is their largest.
     below = values[0]
     for i in range(1, half):
         below = max(below, values[i])
