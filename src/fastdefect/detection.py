@@ -638,7 +638,8 @@ def line_segments(
         block_sums(plane, block, column_blocks, row_blocks)
         for axis, lines, blocks, (along0, across0) in (
             ("column", plane, column_blocks * scale, (r0, c0)),
-            ("row", plane.T, (row_blocks * scale).T, (c0, r0)),
+            # One kernel specialisation: the row blocks transposed into C order.
+            ("row", plane.T, np.ascontiguousarray((row_blocks * scale).T), (c0, r0)),
         ):
             segments = _plane_segments(lines, blocks, limit, length, radius, n_frames)
             for index, start, end, value in segments:

@@ -83,9 +83,13 @@ def _block_candidate_rows(blocks, limit, radius, found, first_row, stop_row):
             need = (size + 1) // 2
             found[row, column] = False
             if above >= need or below >= need:
-                for k in range(size):
-                    window[k] = line[low + k]
-                window[:size].sort()
+                for k in range(size):  # insertion sort: a few values, and quick to compile
+                    value_k = line[low + k]
+                    m = k
+                    while m > 0 and window[m - 1] > value_k:
+                        window[m] = window[m - 1]
+                        m -= 1
+                    window[m] = value_k
                 half = size // 2
                 median = window[half] if size % 2 else (window[half - 1] + window[half]) / 2
                 found[row, column] = abs(value - median) > limit
