@@ -8,16 +8,25 @@ and compared bit for bit with the frame-major pass over the same stack.
 from __future__ import annotations
 
 from fractions import Fraction
+from itertools import pairwise
 
 import numpy as np
 import pytest
 import tifffile
 
 from fastdefect import stats as stats_module
-from fastdefect.errors import FileFormatError
+from fastdefect.detection import detect
+from fastdefect.errors import FileFormatError, InputError
 from fastdefect.frames import FrameStack, open_bands, open_stack
 from fastdefect.kernels.stats import temporal_std
-from fastdefect.stats import _frame_major_stats, stack_stats
+from fastdefect.stats import (
+    SummedStack,
+    _frame_major_stats,
+    _sums,
+    merge_sums,
+    stack_stats,
+    stack_sums,
+)
 
 from reference import stack_stats_reference
 
@@ -187,3 +196,73 @@ def test_temporal_std_is_exact_up_to_the_stated_frame_count_and_bounded_past_it(
             assert not matches.all(), n_frames  # the limit is real: rounding shows past it
         error = np.abs(std.ravel().astype(np.float64) ** 2 - variance)
         assert (error <= 2**-51 * full**2 + 2**-22 * variance).all(), n_frames  # + float32 std
+
+
+# -- frame chunks summed apart and merged (fastdefect batch splits long stacks) -----------
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "deflate strips"])
+@pytest.mark.parametrize("bits", [10, 16])
+def test_merged_chunks_equal_one_pass(tmp_path, layout, bits):
+    rng = np.random.default_rng(bits)
+    frames = random_frames(rng, 11, 19, 26, bits)
+    frames[:, 3, 4] = 2**bits - 1  # full scale: 16-bit squares of one frame need uint32,
+    path = tmp_path / "stack.tif"  # of two uint64
+    tifffile.imwrite(path, frames, photometric="minisblack", **LAYOUTS[layout])
+    stack = open_stack(path, bit_depth=bits)
+    whole = stack_stats(stack)
+    for cuts in ([1], [4, 8], [1, 2, 3, 10], list(range(1, 11))):
+        edges = [0, *cuts, 11]
+        parts = [stack_sums(stack, range(a, b)) for a, b in pairwise(edges)]
+        assert_same(merge_sums(parts).finish(), whole)
+    assert stack_sums(stack).finish().total.dtype == whole.total.dtype
+
+
+def test_chunks_of_a_stack_read_frame_by_frame(tmp_path):
+    rng = np.random.default_rng(5)
+    frames = random_frames(rng, 7, 9, 13, 12)
+    stack = FrameStack.from_array(frames, bit_depth=12)
+    whole = _frame_major_stats(stack, None)
+    parts = [
+        _sums(stack, range(0, 3), None, None, frame_major=True),
+        _sums(stack, range(3, 7), None, None, frame_major=True),
+    ]
+    assert_same(merge_sums(parts).finish(), whole)
+
+
+def test_bad_chunks_and_mismatched_parts_are_input_errors(tmp_path):
+    frames = np.zeros((4, 5, 6), np.uint16)
+    stack = FrameStack.from_array(frames, bit_depth=12)
+    for bad in (range(0, 0), range(3, 5), range(-1, 2), range(0, 4, 2)):
+        with pytest.raises(InputError, match="frames"):
+            stack_sums(stack, bad)
+    other = FrameStack.from_array(np.zeros((2, 6, 5), np.uint16), bit_depth=12)
+    with pytest.raises(InputError, match="do not match"):
+        merge_sums([stack_sums(stack), stack_sums(other)])
+    with pytest.raises(InputError, match="no partial sums"):
+        merge_sums([])
+
+
+def test_detection_from_merged_chunks_equals_detection_from_the_files(tmp_path):
+    rng = np.random.default_rng(8)
+    frames = np.clip(np.rint(rng.normal(64, 3, (9, 40, 48))), 0, 1023).astype(np.uint16)
+    frames[:, 7, 9] += 300  # hot
+    frames[::2, 20, 30] += 200  # noisy
+    path = tmp_path / "dark.tif"
+    tifffile.imwrite(path, frames, photometric="minisblack")
+    stack = open_stack(path, bit_depth=10)
+    merged = merge_sums([stack_sums(stack, range(0, 5)), stack_sums(stack, range(5, 9))])
+    from_chunks = detect(dark=SummedStack(stack, merged.finish()))
+    from_files = detect(dark=path, bit_depth=10)
+    assert len(from_files.defects) >= 2
+    for name in ("rows", "columns", "kinds"):
+        np.testing.assert_array_equal(
+            getattr(from_chunks.defects, name), getattr(from_files.defects, name)
+        )
+    assert from_chunks.defects.evidence_names == from_files.defects.evidence_names
+    for name in from_files.defects.evidence_names:
+        np.testing.assert_array_equal(
+            from_chunks.defects.evidence[name], from_files.defects.evidence[name]
+        )
+    with pytest.raises(InputError, match="do not describe"):
+        SummedStack(stack, stack_sums(stack, range(0, 5)).finish())

@@ -55,7 +55,7 @@ from .noise import (
     transfer_points,
 )
 from .sensor import parse_cfa
-from .stats import StackStats, find_outlier_frames, stack_stats
+from .stats import StackStats, SummedStack, find_outlier_frames, stack_stats
 from .telegraph import TelegraphEvidence, frame_histories, telegraph_evidence
 
 __all__ = [
@@ -96,7 +96,7 @@ FULL_FRAME_MIN_CANDIDATES = 20_000
 #: Output rows per parallel task of the full-frame kernel (a multiple of 4).
 _FULL_BAND_HEIGHT = 64
 
-StackInput = str | os.PathLike | FrameStack | MasterFrame | np.ndarray
+StackInput = str | os.PathLike | FrameStack | MasterFrame | SummedStack | np.ndarray
 
 
 # -- thresholds --------------------------------------------------------------------------
@@ -859,10 +859,12 @@ def _analyse_stack(
     progress: ProgressCallback | None,
     lowest_threshold: Threshold | None = None,
     exposure_us: float | None = None,
+    stats: StackStats | None = None,
 ) -> StackAnalysis:
     started = time.perf_counter()
     master = isinstance(stack, MasterFrame)
-    stats = stack.stack_stats() if master else stack_stats(stack, progress=progress)
+    if stats is None:
+        stats = stack.stack_stats() if master else stack_stats(stack, progress=progress)
     # Keep only what classification needs (the sums and the std); the exposure given
     # by the caller goes into this analysis' copy of the metadata, not the stack's.
     metadata = dict(stats.metadata)
@@ -1126,13 +1128,15 @@ def _jsonable(value: Any) -> Any:
     return str(value) if isinstance(value, Threshold) else value
 
 
-def _as_stacks(value: Any, role: str, bit_depth: int | None) -> list[FrameStack]:
+def _as_stacks(
+    value: Any, role: str, bit_depth: int | None
+) -> list[FrameStack | MasterFrame | SummedStack]:
     if value is None:
         return []
     items = list(value) if isinstance(value, list | tuple) else [value]
     stacks = []
     for item in items:
-        if isinstance(item, FrameStack | MasterFrame):
+        if isinstance(item, FrameStack | MasterFrame | SummedStack):
             stacks.append(item)
         elif isinstance(item, np.ndarray):
             stacks.append(FrameStack.from_array(item, bit_depth=bit_depth, label=f"{role} array"))
@@ -1232,11 +1236,16 @@ def analyse(
     started = time.perf_counter()
     config = config or DetectionConfig()
     lowest = Threshold.parse(lowest_threshold) if lowest_threshold is not None else None
-    roles = {
+    given = {
         "dark": _as_stacks(dark, "dark", bit_depth),
         "bright": _as_stacks(bright, "bright", bit_depth),
         "saturated": _as_stacks(saturated, "saturated", bit_depth),
     }
+    # Statistics computed elsewhere (SummedStack), per role in the order given.
+    summed = {
+        r: [s.stats if isinstance(s, SummedStack) else None for s in g] for r, g in given.items()
+    }
+    roles = {r: [s.stack if isinstance(s, SummedStack) else s for s in g] for r, g in given.items()}
     all_stacks = [(role, stack) for role, stacks in roles.items() for stack in stacks]
     if not all_stacks:
         raise InputError("give at least one dark or bright stack")
@@ -1259,7 +1268,7 @@ def analyse(
     done_before = 0
     analyses: dict[str, list[StackAnalysis]] = {role: [] for role in roles}
     for role, stacks in roles.items():
-        for stack, exposure_us in zip(stacks, exposures[role], strict=True):
+        for stack, exposure_us, stats in zip(stacks, exposures[role], summed[role], strict=True):
             offset = done_before
 
             def stack_progress(done: int, _total: int, offset: int = offset) -> None:
@@ -1267,7 +1276,7 @@ def analyse(
                     progress(offset + done, total_frames)
 
             analyses[role].append(
-                _analyse_stack(role, stack, config, stack_progress, lowest, exposure_us)
+                _analyse_stack(role, stack, config, stack_progress, lowest, exposure_us, stats)
             )
             done_before += stack.n_frames
     noise = _noise_model(analyses, config.cfa)

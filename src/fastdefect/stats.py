@@ -9,6 +9,7 @@ accumulators plus a band of rows per thread, whatever the number of frames.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +27,15 @@ from .kernels.stats import (
     temporal_std,
 )
 
-__all__ = ["StackStats", "find_outlier_frames", "stack_stats"]
+__all__ = [
+    "StackStats",
+    "StackSums",
+    "SummedStack",
+    "find_outlier_frames",
+    "merge_sums",
+    "stack_stats",
+    "stack_sums",
+]
 
 
 @dataclass
@@ -96,62 +105,228 @@ def stack_stats(stack: FrameStack, *, progress: ProgressCallback | None = None) 
     band of rows, every frame's rows of a band are added while that band's accumulators
     sit in cache, bands in parallel threads, reading with positioned reads (see
     :func:`~fastdefect.frames.open_bands`). Stacks whose files can only be read whole
-    (raw camera files) are read frame by frame. Both give identical results.
+    (raw camera files) are read frame by frame. Both give identical results. To split a
+    long stack between processes, see :func:`stack_sums`.
     """
-    if stack.n_frames < 1:
-        raise InputError(f"{stack.label}: the stack holds no frames")
-    bands = open_bands(stack)
-    if bands is None:
-        return _frame_major_stats(stack, progress)
-    with bands:
-        return _band_major_stats(stack, bands, progress)
-
-
-def _new_accumulators(stack: FrameStack) -> tuple[np.ndarray, ...]:
-    n_frames, full_scale = stack.n_frames, stack.full_scale
-    total = np.zeros(stack.shape, _accumulator_dtype(full_scale * n_frames))
-    total_sq = np.zeros(stack.shape, _accumulator_dtype(full_scale * full_scale * n_frames))
-    minimum = np.full(stack.shape, np.iinfo(stack.dtype).max, stack.dtype)
-    maximum = np.zeros(stack.shape, stack.dtype)
+    frames = _frame_range(stack, None)
     std = np.zeros(stack.shape, np.float32)
-    return total, total_sq, minimum, maximum, std
+    sums = _sums(stack, frames, progress, std if len(frames) > 1 else None)
+    return sums.finish(std=std)
 
 
-def _result(stack: FrameStack, accumulators: tuple, frame_sums: np.ndarray) -> StackStats:
-    total, _, minimum, maximum, std = accumulators
-    return StackStats(
+@dataclass
+class StackSums:
+    """Exact per-pixel sums of some frames of a stack: what :func:`merge_sums` adds up.
+
+    Chunks of a long stack's frames can be summed apart (on several workers) and merged
+    into exactly what one pass gives: integer sums add, extremes compare.
+
+    Attributes
+    ----------
+    total, total_sq : ndarray of unsigned int
+        Per-pixel sums of the values and of their squares.
+    minimum, maximum : ndarray
+        Per-pixel extremes, in the frames' dtype.
+    frame_sums : ndarray of uint64
+        Pixel sum of each frame, in frame order.
+    bit_depth : int
+    metadata : dict
+    label : str
+    """
+
+    total: np.ndarray
+    total_sq: np.ndarray
+    minimum: np.ndarray
+    maximum: np.ndarray
+    frame_sums: np.ndarray
+    bit_depth: int
+    metadata: dict[str, Any] = field(default_factory=dict)
+    label: str = ""
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.frame_sums.size)
+
+    def finish(self, *, std: np.ndarray | None = None) -> StackStats:
+        """The :class:`StackStats` of these frames (``std``: already computed, float32)."""
+        if std is None:
+            std = np.zeros(self.total.shape, np.float32)
+            if self.n_frames > 1:
+                temporal_std(self.total, self.total_sq, self.n_frames, std)
+        height, width = self.total.shape
+        return StackStats(
+            total=self.total,
+            std=std,
+            minimum=self.minimum,
+            maximum=self.maximum,
+            frame_means=self.frame_sums.astype(np.float64) / (height * width),
+            n_frames=self.n_frames,
+            bit_depth=self.bit_depth,
+            metadata=dict(self.metadata),
+            label=self.label,
+        )
+
+
+def stack_sums(
+    stack: FrameStack,
+    frames: range | None = None,
+    *,
+    progress: ProgressCallback | None = None,
+) -> StackSums:
+    """Exact sums of the frames ``frames`` (default all) of ``stack``, for :func:`merge_sums`.
+
+    The same pass as :func:`stack_stats` over a range of frames (``range(start, stop)``,
+    step 1), without the standard deviation, which only the merged sums give.
+    """
+    return _sums(stack, _frame_range(stack, frames), progress, None)
+
+
+def merge_sums(parts: Sequence[StackSums]) -> StackSums:
+    """The sums of consecutive frame chunks, merged: exactly what one pass gives.
+
+    ``parts`` in frame order; the sums widen to the type the whole frame count needs.
+    """
+    if not parts:
+        raise InputError("no partial sums to merge")
+    first = parts[0]
+    for part in parts[1:]:
+        if part.total.shape != first.total.shape or part.bit_depth != first.bit_depth:
+            raise InputError(
+                f"{part.label}: partial sums of {part.total.shape} at {part.bit_depth} bits "
+                f"do not match {first.total.shape} at {first.bit_depth} bits"
+            )
+    full_scale = (1 << first.bit_depth) - 1
+    n_frames = sum(part.n_frames for part in parts)
+    total = np.zeros(first.total.shape, _accumulator_dtype(full_scale * n_frames))
+    total_sq = np.zeros(first.total.shape, _accumulator_dtype(full_scale**2 * n_frames))
+    minimum, maximum = first.minimum.copy(), first.maximum.copy()
+    for part in parts:
+        np.add(total, part.total, out=total, casting="unsafe")  # widening: exact
+        np.add(total_sq, part.total_sq, out=total_sq, casting="unsafe")
+        np.minimum(minimum, part.minimum, out=minimum)
+        np.maximum(maximum, part.maximum, out=maximum)
+    return StackSums(
         total=total,
-        std=std,
+        total_sq=total_sq,
         minimum=minimum,
         maximum=maximum,
-        frame_means=frame_sums / (stack.shape[0] * stack.shape[1]),
-        n_frames=stack.n_frames,
+        frame_sums=np.concatenate([part.frame_sums for part in parts]),
+        bit_depth=first.bit_depth,
+        metadata=dict(first.metadata),
+        label=first.label,
+    )
+
+
+@dataclass(frozen=True)
+class SummedStack:
+    """A stack whose statistics were computed elsewhere (merged from frame chunks summed
+    on several workers, see :func:`merge_sums`).
+
+    :func:`fastdefect.detection.analyse` takes it wherever it takes a stack and uses
+    ``stats`` instead of reading the frames; it reads them again only for the noisy
+    pixels' frame histories (telegraph evidence), as for any stack.
+    """
+
+    stack: FrameStack
+    stats: StackStats
+
+    def __post_init__(self) -> None:
+        stack, stats = self.stack, self.stats
+        if (stats.shape, stats.n_frames, stats.bit_depth) != (
+            stack.shape,
+            stack.n_frames,
+            stack.bit_depth,
+        ):
+            raise InputError(
+                f"{stack.label}: statistics of {stats.n_frames} frames of {stats.shape} at "
+                f"{stats.bit_depth} bits do not describe its {stack.n_frames} frames of "
+                f"{stack.shape} at {stack.bit_depth} bits"
+            )
+
+
+def _frame_range(stack: FrameStack, frames: range | None) -> range:
+    if stack.n_frames < 1:
+        raise InputError(f"{stack.label}: the stack holds no frames")
+    if frames is None:
+        return range(stack.n_frames)
+    if frames.step != 1 or not 0 <= frames.start < frames.stop <= stack.n_frames:
+        raise InputError(
+            f"{stack.label}: frames {frames.start}..{frames.stop - 1} (step {frames.step}) "
+            f"are not a non-empty run of its {stack.n_frames} frames"
+        )
+    return frames
+
+
+def _frame_major_stats(stack: FrameStack, progress: ProgressCallback | None) -> StackStats:
+    """:func:`stack_stats` by the frame-major pass, whatever the files (for comparisons)."""
+    return _sums(stack, _frame_range(stack, None), progress, None, frame_major=True).finish()
+
+
+def _sums(
+    stack: FrameStack,
+    frames: range,
+    progress: ProgressCallback | None,
+    std: np.ndarray | None,
+    *,
+    frame_major: bool = False,
+) -> StackSums:
+    """One pass over ``frames``; fills ``std`` (when given) band by band while in cache."""
+    bands = None if frame_major else open_bands(stack)
+    if bands is None:
+        accumulators, frame_sums = _frame_major_sums(stack, frames, progress)
+    else:
+        with bands:
+            accumulators, frame_sums = _band_major_sums(stack, bands, frames, progress, std)
+    total, total_sq, minimum, maximum = accumulators
+    if std is not None and bands is None:
+        temporal_std(total, total_sq, len(frames), std)
+    return StackSums(
+        total=total,
+        total_sq=total_sq,
+        minimum=minimum,
+        maximum=maximum,
+        frame_sums=frame_sums,
         bit_depth=stack.bit_depth,
         metadata=dict(stack.metadata),
         label=stack.label,
     )
 
 
-def _frame_major_stats(stack: FrameStack, progress: ProgressCallback | None) -> StackStats:
+def _new_accumulators(stack: FrameStack, n_frames: int) -> tuple[np.ndarray, ...]:
+    full_scale = stack.full_scale
+    total = np.zeros(stack.shape, _accumulator_dtype(full_scale * n_frames))
+    total_sq = np.zeros(stack.shape, _accumulator_dtype(full_scale * full_scale * n_frames))
+    minimum = np.full(stack.shape, np.iinfo(stack.dtype).max, stack.dtype)
+    maximum = np.zeros(stack.shape, stack.dtype)
+    return total, total_sq, minimum, maximum
+
+
+def _frame_major_sums(
+    stack: FrameStack, frames: range, progress: ProgressCallback | None
+) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
     """One frame at a time through the whole accumulators (for files read whole)."""
-    accumulators = _new_accumulators(stack)
-    total, total_sq, minimum, maximum, std = accumulators
-    frame_sums = np.zeros(stack.n_frames, np.float64)
+    accumulators = _new_accumulators(stack, len(frames))
+    frame_sums = np.zeros(len(frames), np.uint64)
     for index, frame in enumerate(stack.frames(progress=progress)):
-        frame_sums[index] = accumulate_frame(frame, total, total_sq, minimum, maximum)
-    if stack.n_frames > 1:
-        temporal_std(total, total_sq, stack.n_frames, std)
-    return _result(stack, accumulators, frame_sums)
+        if index in frames:
+            frame_sums[index - frames.start] = accumulate_frame(frame, *accumulators)
+        elif index >= frames.stop:
+            break
+    return accumulators, frame_sums
 
 
-def _band_major_stats(
-    stack: FrameStack, bands: StackBands, progress: ProgressCallback | None
-) -> StackStats:
+def _band_major_sums(
+    stack: FrameStack,
+    bands: StackBands,
+    frames: range,
+    progress: ProgressCallback | None,
+    std: np.ndarray | None,
+) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
     """Band by band, all frames per band, bands in threads (the kernels release the GIL)."""
-    accumulators = _new_accumulators(stack)
-    total, total_sq, minimum, maximum, std = accumulators
-    n_frames, width = stack.n_frames, stack.shape[1]
-    bytes_per_pixel = sum(a.itemsize for a in accumulators[:4]) + stack.dtype.itemsize
+    n_frames, width = len(frames), stack.shape[1]
+    accumulators = _new_accumulators(stack, n_frames)
+    total, total_sq, minimum, maximum = accumulators
+    bytes_per_pixel = sum(a.itemsize for a in accumulators) + stack.dtype.itemsize
     ranges = bands.bands(BAND_BYTES // (width * bytes_per_pixel))
     band_sums = np.zeros((len(ranges), n_frames), np.uint64)
     # Four frames per call, unless a row's pixel sum could overflow the kernel's uint32.
@@ -167,18 +342,19 @@ def _band_major_stats(
         rows = slice(start, stop)
         acc = (total[rows], total_sq[rows], minimum[rows], maximum[rows])
         sums = band_sums[band]
-        frame = 0
-        while frame < n_frames:
+        k = 0
+        while k < n_frames:
             if stop_early.is_set():
                 return
-            if group == 4 and frame + 4 <= n_frames:
-                four = [bands.read(frame + k, start, stop, buffers[k]) for k in range(4)]
-                accumulate_four_bands(*four, *acc, sums[frame : frame + 4])
-                frame += 4
+            frame = frames.start + k
+            if group == 4 and k + 4 <= n_frames:
+                four = [bands.read(frame + i, start, stop, buffers[i]) for i in range(4)]
+                accumulate_four_bands(*four, *acc, sums[k : k + 4])
+                k += 4
             else:
-                sums[frame] = accumulate_band(bands.read(frame, start, stop, buffers[0]), *acc)
-                frame += 1
-        if n_frames > 1:
+                sums[k] = accumulate_band(bands.read(frame, start, stop, buffers[0]), *acc)
+                k += 1
+        if std is not None:
             band_temporal_std(acc[0], acc[1], n_frames, std[rows])
 
     workers = max(1, min(len(ranges), numba_config.NUMBA_NUM_THREADS))
@@ -199,7 +375,7 @@ def _band_major_stats(
         for _ in stack.frames():
             pass
         raise InputError(f"{stack.label}: values above the {stack.bit_depth}-bit full scale")
-    return _result(stack, accumulators, band_sums.sum(axis=0).astype(np.float64))
+    return accumulators, band_sums.sum(axis=0)
 
 
 def find_outlier_frames(
