@@ -115,6 +115,19 @@ def test_local_cluster_matches_detect_and_isolates_a_corrupt_camera(fleet, tmp_p
     assert [bool(c.get("skipped")) for c in changed.cameras] == [True, False, True, False]
 
 
+def test_long_stacks_split_into_frame_chunks_give_the_same_files(fleet, tmp_path):
+    """Six-frame stacks in chunks of four (a whole chunk and a remainder), summed on
+    both workers and merged: byte for byte what one pass (`detect`) writes."""
+    base, manifest = fleet
+    out = tmp_path / "chunked"
+    result = run_batch(manifest, out, workers=2, chunk_frames=4)
+    ok = [c for c in result.cameras if c["status"] == "ok"]
+    assert [c["chunks"] for c in ok] == [4, 4, 4]  # two stacks of two chunks per camera
+    check_outputs(base, out, tmp_path)
+    whole = run_batch(manifest, tmp_path / "whole", workers=1, chunk_frames=0)
+    assert {c["chunks"] for c in whole.cameras if c["status"] == "ok"} == {0}
+
+
 @pytest.mark.slow
 def test_cli_force_options_and_history(fleet, tmp_path, capsys):
     base, manifest = fleet

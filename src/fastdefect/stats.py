@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from numba.core import config as numba_config
 
 from .errors import InputError
 from .frames import FrameStack, ProgressCallback, StackBands, open_bands
+from .kernels._threads import n_threads
 from .kernels.stats import (
     accumulate_band,
     accumulate_four_bands,
@@ -357,7 +357,7 @@ def _band_major_sums(
         if std is not None:
             band_temporal_std(acc[0], acc[1], n_frames, std[rows])
 
-    workers = max(1, min(len(ranges), numba_config.NUMBA_NUM_THREADS))
+    workers = max(1, min(len(ranges), n_threads()))
     with ThreadPoolExecutor(workers, thread_name_prefix="fastdefect-stats") as pool:
         futures = [pool.submit(work, band) for band in range(len(ranges))]
         try:

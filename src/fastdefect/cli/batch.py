@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ..defaults import DEFAULT_LINE_THRESHOLD, DEFAULT_PIXEL_THRESHOLD
+from ..defaults import DEFAULT_CHUNK_FRAMES, DEFAULT_LINE_THRESHOLD, DEFAULT_PIXEL_THRESHOLD
 from ..errors import ExitCode
 from ._common import (
     BitDepthOption,
@@ -68,6 +68,15 @@ def batch_command(
             "workers must see the stacks and the output directory at the same paths.",
         ),
     ] = None,
+    chunk_frames: Annotated[
+        int,
+        typer.Option(
+            "--chunk-frames",
+            min=0,
+            help="Split stacks longer than this into chunks of this many frames, summed on "
+            "all the workers and merged exactly (0: never).",
+        ),
+    ] = DEFAULT_CHUNK_FRAMES,
     reports: Annotated[
         bool, typer.Option("--reports", help="Also write OUTDIR/<serial>/report.html.")
     ] = False,
@@ -109,6 +118,7 @@ def batch_command(
             scheduler=scheduler,
             force=force,
             db_url=url,
+            chunk_frames=chunk_frames,
             progress=progress,
         )
     if json_output:

@@ -18,13 +18,16 @@ scheduler), and writes:
 Why one task per camera: a camera's stacks stream through one worker in bounded memory
 (the accumulators plus one frame, whatever the number of frames), so a worker's memory
 does not depend on the number of cameras, and the result that travels back is a small
-dict. A camera whose files are bad fails alone (``status: error`` with the message);
+dict; only a stack longer than ``chunk_frames`` frames is cut into frame chunks that
+all the workers sum and the camera's task merges exactly (:func:`chunk_sums`,
+:func:`fastdefect.stats.merge_sums`). A camera whose files are bad fails alone
+(``status: error`` with the message);
 the batch goes on. Re-running skips the complete cameras whose inputs and options are
 unchanged (``force=True`` redoes them).
 
-Threads: each task sets numba's thread count to its worker's thread count
-(``threads_per_worker``), so two single-threaded workers on a 2-core machine do not
-oversubscribe it.
+Threads: each task limits its kernels' threads (numba's and fastdefect's own pool) to
+its worker's thread count (``threads_per_worker``), so two single-threaded workers on a
+2-core machine do not oversubscribe it.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from string import Template
 from typing import Any
 
 from .. import __version__
+from ..defaults import DEFAULT_CHUNK_FRAMES
 from ..defects import KINDS
 from ..errors import FastDefectError, InputError, import_optional
 from ..outputs import atomic_output
@@ -59,6 +63,7 @@ __all__ = [
     "FLEET_COLUMNS",
     "BatchOptions",
     "FleetResult",
+    "chunk_sums",
     "process_camera",
     "run_batch",
 ]
@@ -122,17 +127,18 @@ def _input_stamps(job: CameraJob) -> list[Any]:
 
 
 def _set_threads(threads: int | None) -> int:
-    """Limit numba's threads in this worker; return the count used."""
+    """Limit this worker's kernel threads (numba's and fastdefect's); return the count."""
     import numba
+
+    from ..kernels._threads import limit_threads
 
     if threads is None:
         with contextlib.suppress(ValueError, ImportError):
             from distributed import get_worker
 
             threads = get_worker().state.nthreads
-    threads = max(1, min(int(threads or numba.config.NUMBA_NUM_THREADS),
-                         numba.config.NUMBA_NUM_THREADS))  # fmt: skip
-    numba.set_num_threads(threads)
+    threads = limit_threads(threads)
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     return threads
 
 
@@ -151,17 +157,76 @@ def _error_summary(job: CameraJob, message: str, seconds: float) -> dict[str, An
     }
 
 
+def chunk_sums(path: str, bit_depth: int | None, frames: range, threads: int | None):
+    """The exact sums of frames ``frames`` of the stack at ``path``; runs on a worker."""
+    from ..frames import open_stack
+    from ..stats import stack_sums
+
+    _set_threads(threads)
+    return stack_sums(open_stack(path, bit_depth=bit_depth), frames)
+
+
+def _split_long_stacks(
+    paths: list[str], bit_depth: int | None, chunk_frames: int | None, threads: int | None
+) -> tuple[list[Any], int]:
+    """``paths``, with every stack longer than ``chunk_frames`` frames summed in chunks of
+    that many frames on the cluster's workers and merged (:class:`~fastdefect.stats.
+    SummedStack`: exactly what one pass gives). Only inside a Dask worker; returns the
+    stacks and the number of chunk tasks."""
+    if not chunk_frames or not paths:
+        return paths, 0
+    try:
+        from distributed import get_worker, worker_client
+
+        get_worker()
+    except (ImportError, ValueError):  # not on a worker: one pass, here
+        return paths, 0
+    from ..masters import MasterFrame, open_stack_or_master
+    from ..stats import SummedStack, merge_sums
+
+    stacks: list[Any] = []
+    chunks = 0
+    for path in paths:
+        stack = open_stack_or_master(path, bit_depth)
+        if isinstance(stack, MasterFrame) or stack.n_frames <= chunk_frames:
+            stacks.append(path)
+            continue
+        ranges = [
+            range(start, min(start + chunk_frames, stack.n_frames))
+            for start in range(0, stack.n_frames, chunk_frames)
+        ]
+        # worker_client: this task leaves its worker's thread pool while the chunks run,
+        # so a one-thread worker can run chunks too. Merged in frame order as they come
+        # back: two sets of sums in memory here, whatever the number of chunks.
+        with worker_client() as client:
+            futures = [
+                client.submit(chunk_sums, path, bit_depth, frames, threads, pure=False)
+                for frames in ranges
+            ]
+            merged = None
+            for future in futures:
+                part = future.result()
+                merged = part if merged is None else merge_sums([merged, part])
+                future.release()
+        stacks.append(SummedStack(stack, merged.finish()))
+        chunks += len(ranges)
+    return stacks, chunks
+
+
 def process_camera(
     job: CameraJob,
     options: BatchOptions,
     outdir: str,
     db_url: str | None = None,
     threads: int | None = None,
+    chunk_frames: int | None = None,
 ) -> dict[str, Any]:
     """Detect one camera's defects and write its files; runs on a worker.
 
-    Never raises for a camera's own problems: a :class:`FastDefectError` (bad file,
-    wrong size ...) or any other failure gives ``status: error`` with the message.
+    Stacks longer than ``chunk_frames`` frames are summed in chunks on the cluster's
+    workers (:func:`chunk_sums`) and merged exactly. Never raises for a camera's own
+    problems: a :class:`FastDefectError` (bad file, wrong size ...) or any other failure
+    gives ``status: error`` with the message.
     """
     from ..detection import analyse
     from ..formats import write_list
@@ -175,11 +240,21 @@ def process_camera(
         used_threads = _set_threads(threads)
         directory.mkdir(parents=True, exist_ok=True)
         config = _config(options, job)
+        bit_depth = job.bit_depth or options.bit_depth
+        chunks = 0
+        roles = {}
+        for role, paths in (
+            ("dark", job.dark),
+            ("bright", job.bright),
+            ("saturated", job.saturated),
+        ):
+            roles[role], used = _split_long_stacks(paths, bit_depth, chunk_frames, threads)
+            chunks += used
         analysis = analyse(
-            dark=job.dark or None,
-            bright=job.bright or None,
-            saturated=job.saturated or None,
-            bit_depth=job.bit_depth or options.bit_depth,
+            dark=roles["dark"] or None,
+            bright=roles["bright"] or None,
+            saturated=roles["saturated"] or None,
+            bit_depth=bit_depth,
             config=config,
             dark_exposures=job.dark_exposures,
         )
@@ -228,6 +303,7 @@ def process_camera(
             "frames": sum(s.n_frames for s in result.stacks),
             "run_id": run_id,
             "threads": used_threads,
+            "chunks": chunks,
             "message": "",
         }
     except FastDefectError as exc:
@@ -370,6 +446,7 @@ def run_batch(
     scheduler: str | None = None,
     force: bool = False,
     db_url: str | None = None,
+    chunk_frames: int | None = DEFAULT_CHUNK_FRAMES,
     progress: Callable[[int, int], None] | None = None,
 ) -> FleetResult:
     """Run detection on every camera of ``manifest``; write per-camera and fleet files.
@@ -395,10 +472,16 @@ def run_batch(
     db_url : str, optional
         Record each camera's run in this history database (an SQLAlchemy URL, see
         :func:`fastdefect.fleet.db.database_url`).
+    chunk_frames : int, optional
+        Stacks longer than this many frames are summed in chunks of this many frames on
+        all the workers and merged exactly (the result equals one pass); ``None`` or 0:
+        never split.
     progress : callable, optional
         ``progress(cameras_done, cameras_total)``.
     """
     started = time.perf_counter()
+    if chunk_frames is not None and chunk_frames < 0:
+        raise InputError(f"chunk frames must be positive, got {chunk_frames}")
     options = options or BatchOptions()
     if threads_per_worker < 1:
         raise InputError(f"threads per worker must be at least 1, got {threads_per_worker}")
@@ -453,6 +536,7 @@ def run_batch(
                     str(out.resolve()),
                     db_url,
                     local_threads,
+                    chunk_frames,
                     key=f"fastdefect-camera-{job.serial}-{time.time_ns()}",
                     pure=False,
                 )

@@ -18,18 +18,36 @@ from numba.core import config as numba_config
 
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
+_limit: int | None = None
 
 
 def n_threads() -> int:
-    """Threads kernels use: numba's setting (``NUMBA_NUM_THREADS``, default: the CPUs)."""
-    return max(1, int(numba_config.NUMBA_NUM_THREADS))
+    """Threads kernels use: numba's setting (``NUMBA_NUM_THREADS``, default: the CPUs),
+    or fewer after :func:`limit_threads`."""
+    configured = max(1, int(numba_config.NUMBA_NUM_THREADS))
+    return configured if _limit is None else max(1, min(_limit, configured))
+
+
+def limit_threads(threads: int | None) -> int:
+    """Use at most ``threads`` threads in this process from now on (``None``: numba's
+    setting); returns the count in effect.
+
+    For a process that shares the machine by design: a Dask worker given one thread must
+    not run kernels on two (``fastdefect batch --threads-per-worker``).
+    """
+    global _limit
+    _limit = None if threads is None else max(1, int(threads))
+    return n_threads()
 
 
 def _shared_pool() -> ThreadPoolExecutor:
     global _pool
     with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(n_threads(), thread_name_prefix="fastdefect-kernel")
+        size = n_threads()
+        if _pool is None or _pool._max_workers != size:
+            if _pool is not None:
+                _pool.shutdown(wait=False)
+            _pool = ThreadPoolExecutor(size, thread_name_prefix="fastdefect-kernel")
         return _pool
 
 
