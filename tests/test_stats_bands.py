@@ -38,6 +38,14 @@ LAYOUTS = {
     "deflate tiles": {"compression": "zlib", "tile": (16, 16)},
     "big-endian": {"byteorder": ">"},
     "big-endian deflate strips": {"byteorder": ">", "compression": "zlib", "rowsperstrip": 7},
+    "deflate strips, predictor": {"compression": "zlib", "predictor": True, "rowsperstrip": 4},
+    "big-endian deflate tiles, predictor": {
+        "byteorder": ">",
+        "compression": "zlib",
+        "predictor": True,
+        "tile": (16, 32),
+    },
+    "lzma strips": {"compression": "lzma", "rowsperstrip": 6},
 }
 
 

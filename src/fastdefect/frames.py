@@ -467,23 +467,33 @@ def _check_segment(path: Path, bound: tuple[int, int], data: bytes, index: int) 
     """Inflate one compressed segment no further than the bound; refuse a bomb."""
     compression, limit = bound
     if compression == _PACKBITS_COMPRESSION:
-        size = _packbits_size(data, limit)
+        if _packbits_size(data, limit) > limit:
+            raise _bomb(path, index, limit)
     else:
-        inflater = (
-            zlib.decompressobj() if compression in _ZLIB_COMPRESSIONS else lzma.LZMADecompressor()
-        )
-        try:
-            size = len(inflater.decompress(data, limit + 1))
-        except (zlib.error, lzma.LZMAError) as exc:
-            raise FileFormatError(
-                path, f"frame {index + 1}: corrupt compressed data ({exc})"
-            ) from exc
-    if size > limit:
-        raise FileFormatError(
-            path,
-            f"frame {index + 1}: compressed data inflates beyond the frame's declared "
-            f"{limit} bytes (a decompression bomb); refused",
-        )
+        _inflate_segment(path, bound, data, index)
+
+
+def _inflate_segment(path: Path, bound: tuple[int, int], data: bytes, index: int) -> bytes:
+    """A deflate or LZMA segment inflated, no further than the bound (a bomb is refused)."""
+    compression, limit = bound
+    inflater = (
+        zlib.decompressobj() if compression in _ZLIB_COMPRESSIONS else lzma.LZMADecompressor()
+    )
+    try:
+        inflated = inflater.decompress(data, limit + 1)
+    except (zlib.error, lzma.LZMAError) as exc:
+        raise FileFormatError(path, f"frame {index + 1}: corrupt compressed data ({exc})") from exc
+    if len(inflated) > limit:
+        raise _bomb(path, index, limit)
+    return inflated
+
+
+def _bomb(path: Path, index: int, limit: int) -> FileFormatError:
+    return FileFormatError(
+        path,
+        f"frame {index + 1}: compressed data inflates beyond the frame's declared "
+        f"{limit} bytes (a decompression bomb); refused",
+    )
 
 
 def _packbits_size(data: bytes, limit: int) -> int:
@@ -943,8 +953,10 @@ class _SegmentBands(_BandSource):
         self.offsets = [tuple(page.dataoffsets) for page in pages]
         self.counts = [tuple(page.databytecounts) for page in pages]
         self.bounds = [_inflation_bound(page) for page in pages]
+        self.plain = [_plain_samples(page) for page in pages]
         self.decoders = decoders
         self.row_step, self.per_row, _ = layout
+        self.segment_width = int(pages[0].keyframe.tilewidth) if self.per_row > 1 else 0
         self.open_file()
 
     def read(self, index: int, start: int, stop: int, buffer: np.ndarray) -> np.ndarray:
@@ -956,20 +968,66 @@ class _SegmentBands(_BandSource):
             for segment in range(segment_row * self.per_row, (segment_row + 1) * self.per_row):
                 data = bytearray(counts[segment])
                 _pread_exact(self.fd, memoryview(data), offsets[segment], self.source.path)
+                tile = None
                 if data and self.bounds[index] is not None:  # tifffile inflates unbounded
-                    _check_segment(self.source.path, self.bounds[index], data, index)
-                decoded, position, shape = decode(data if data else None, segment)
-                top, left = int(position[2]), int(position[3])
-                if decoded is None:  # an empty segment reads as zeros, as in tifffile
-                    tile = np.zeros((shape[1], shape[2]), out.dtype)
-                else:
-                    tile = decoded.reshape(decoded.shape[1], decoded.shape[2])
+                    top = segment_row * self.row_step
+                    left = (segment % self.per_row) * self.segment_width
+                    tile = self._inflate(index, data, top)
+                if tile is None:
+                    decoded, position, shape = decode(data if data else None, segment)
+                    top, left = int(position[2]), int(position[3])
+                    if decoded is None:  # an empty segment reads as zeros, as in tifffile
+                        tile = np.zeros((shape[1], shape[2]), out.dtype)
+                    else:
+                        tile = decoded.reshape(decoded.shape[1], decoded.shape[2])
                 row0, row1 = max(top, start), min(top + tile.shape[0], stop, height)
                 col1 = min(left + tile.shape[1], width)
                 out[row0 - start : row1 - start, left:col1] = tile[
                     row0 - top : row1 - top, : col1 - left
                 ]
         return out
+
+    def _inflate(self, index: int, data: bytearray, top: int) -> np.ndarray | None:
+        """Check a compressed segment against its bound and, where its samples are plain
+        (:func:`_plain_samples`), decode it from that one inflation; else None (tifffile
+        decodes it, a second inflation)."""
+        bound, plain = self.bounds[index], self.plain[index]
+        if plain is None or bound[0] == _PACKBITS_COMPRESSION:
+            _check_segment(self.source.path, bound, data, index)
+            return None
+        inflated = _inflate_segment(self.source.path, bound, data, index)
+        dtype, predictor = plain
+        height, width = self.source.shape
+        if self.per_row > 1:  # tiles are stored whole, also at the edges
+            shape = (self.row_step, self.segment_width)
+        else:
+            shape = (min(self.row_step, height - top), width)
+        if len(inflated) != shape[0] * shape[1] * dtype.itemsize:
+            return None  # an unusual segment size: tifffile knows what to make of it
+        tile = np.frombuffer(inflated, dtype).reshape(shape)
+        tile = tile.astype(dtype.newbyteorder("="), copy=predictor == 2)  # cumsum writes
+        if predictor == 2:  # horizontal differencing: modular sums undo it exactly
+            np.cumsum(tile, axis=1, dtype=tile.dtype, out=tile)
+        return tile
+
+
+def _plain_samples(page: Any) -> tuple[np.dtype, int] | None:
+    """``(stored dtype, predictor)`` of a deflate or LZMA page whose inflated bytes are
+    the samples as they are (whole bytes, usual bit order, no or horizontal predictor)."""
+    key = getattr(page, "keyframe", None) or page
+    compression = int(getattr(key, "compression", 1) or 1)
+    if compression not in (*_ZLIB_COMPRESSIONS, _LZMA_COMPRESSION) or key.dtype is None:
+        return None
+    dtype = np.dtype(key.dtype)
+    if (
+        dtype.kind != "u"
+        or int(key.bitspersample) != 8 * dtype.itemsize
+        or int(getattr(key, "fillorder", 1)) != 1
+        or int(key.samplesperpixel) != 1
+        or int(key.predictor) not in (1, 2)
+    ):
+        return None
+    return dtype.newbyteorder(key.parent.byteorder), int(key.predictor)
 
 
 def _band_source(source: _FrameSource) -> _BandSource | None:
