@@ -252,6 +252,12 @@ def test_a_known_defect_in_the_three_modes(page, scene):
     assert rows.count() == 1
     rows.first.click()
     idle(page)
+    # select() fetches the pixel first: wait for its answer (a slow machine lags).
+    page.wait_for_function(
+        "row => JSON.parse(document.body.dataset.selected || '{}').row === row",
+        arg=ERROR[0],
+        timeout=15_000,
+    )
     selected = json.loads(page.evaluate("document.body.dataset.selected"))
     assert (selected["row"], selected["column"]) == ERROR
     assert selected["verdict"] == "error" and "no active pixel" in selected["reason"]
