@@ -14,9 +14,15 @@ frames each, distinct seeds), every run a separate command, measured in one sess
   worker process) their tasks took: on a machine shared with other work, equal CPU sums
   with rising wall sums show the workers waiting for a core, not doing more work.
 
+* the same 1-worker and 2-worker runs with ``batch --scheduler`` on a running cluster
+  (``dask scheduler`` and ``dask worker --nthreads 1`` processes, warmed by one untimed
+  batch): a long-lived cluster's user does not wait for workers to start, so this ratio
+  is the scaling without the local cluster's ~2 s of start and stop.
+
 Every batch run uses ``--force`` and its own output directory; the loop writes the same
-``defects.csv`` files. Times include starting the cluster (batch) and each process's
-start-up (loop): what a user waits for.
+``defects.csv`` files (every run's lists are checked equal to the loop's). Times include
+starting the cluster (local batch) and each process's start-up (loop): what a user
+waits for.
 
 Run: ``python benchmarks/bench_batch.py [--cameras 16] [--size 2048] [--frames 16]``
 """
@@ -27,6 +33,7 @@ import argparse
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -95,6 +102,47 @@ def shell_loop(manifest: Path, out: Path, cameras: int) -> float:
     return seconds
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def existing_cluster(manifest: Path, workdir: Path, workers: int) -> tuple[float, dict]:
+    """``batch --scheduler`` on a running cluster (``dask scheduler`` and ``workers``
+    ``dask worker --nthreads 1`` processes), warmed by one untimed batch: what a user of
+    a long-lived cluster waits for, without the local cluster's start and stop."""
+    dask = str(Path(sys.executable).parent / "dask")
+    address = f"tcp://127.0.0.1:{free_port()}"
+    env = dict(os.environ, NUMBA_NUM_THREADS="1")
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env}
+    port = address.rsplit(":", 1)[1]
+    processes = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", port,
+                                   "--no-dashboard"], **quiet)]  # fmt: skip
+    try:
+        for number in range(workers):
+            processes.append(subprocess.Popen([dask, "worker", address, "--nthreads", "1",
+                                               "--nworkers", "1", "--no-dashboard",
+                                               "--name", f"bench{number}"], **quiet))  # fmt: skip
+        deadline = time.monotonic() + 60
+        while True:  # until every worker has joined
+            count = (f"from distributed import Client; c = Client('{address}', timeout='5s'); "
+                     "print(len(c.scheduler_info()['workers']))")  # fmt: skip
+            probe = subprocess.run([sys.executable, "-c", count], capture_output=True, text=True)
+            if probe.stdout.strip() == str(workers):
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the {workers} dask workers did not join: {probe.stderr}")
+            time.sleep(0.5)
+        run_batch(manifest, workdir / f"existing{workers}-warm", "--scheduler", address)
+        return run_batch(manifest, workdir / f"existing{workers}", "--scheduler", address)
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cameras", type=int, default=16)
@@ -117,12 +165,14 @@ def main() -> None:
     two_s, two = run_batch(manifest, args.workdir / "w2", "--workers", "2",
                            "--threads-per-worker", "1")  # fmt: skip
     default_s, default = run_batch(manifest, args.workdir / "default")
+    existing_one_s, existing_one = existing_cluster(manifest, args.workdir, 1)
+    existing_two_s, existing_two = existing_cluster(manifest, args.workdir, 2)
     loop_s = shell_loop(manifest, args.workdir / "loop", args.cameras)
 
     # The lists of every run agree with the shell loop's byte for byte.
     for serial_dir in sorted((args.workdir / "loop").iterdir()):
         expected = (serial_dir / "defects.csv").read_bytes()
-        for run in ("w1", "w2", "default"):
+        for run in ("w1", "w2", "default", "existing1", "existing2"):
             if (args.workdir / run / serial_dir.name / "defects.csv").read_bytes() != expected:
                 raise SystemExit(f"{run}/{serial_dir.name}/defects.csv differs from detect's")
 
@@ -131,6 +181,8 @@ def main() -> None:
         ("batch, 1 worker x 1 thread", one_s, one),
         ("batch, 2 workers x 1 thread", two_s, two),
         (f"batch defaults ({default['workers']} workers)", default_s, default),
+        ("batch --scheduler, running cluster, 1 worker x 1 thread", existing_one_s, existing_one),
+        ("batch --scheduler, running cluster, 2 workers x 1 thread", existing_two_s, existing_two),
         ("shell loop of fastdefect detect", loop_s, None),
     ):
         row = {"run": name, "seconds": seconds, "per camera s": seconds / args.cameras}
@@ -146,6 +198,7 @@ def main() -> None:
         "size": f"{args.size} x {args.size}",
         "frames": f"{args.frames} dark + {args.frames} bright",
         "ratio 1 worker / 2 workers (target >= 1.7)": one_s / two_s,
+        "ratio 1 worker / 2 workers on a running cluster": existing_one_s / existing_two_s,
         "ratio shell loop / batch defaults (target >= 1.3)": loop_s / default_s,
         "cpus": os.cpu_count(),
         "load average at end": " ".join(f"{x:.2f}" for x in os.getloadavg()),
