@@ -239,11 +239,11 @@ class SimulationConfig:
 
     @property
     def full_scale(self) -> int:
-        return (1 << self.bit_depth) - 1
+        return self.sensor.full_scale
 
     @property
     def dtype(self) -> np.dtype:
-        return np.dtype(np.uint8 if self.bit_depth <= 8 else np.uint16)
+        return self.sensor.dtype
 
     @property
     def black_level_dn(self) -> float:
