@@ -227,10 +227,13 @@ def test_any_memory_layout_and_byte_order():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("method", ["auto", "bounded", "full"])
-def test_threshold_in_the_noise_every_path(method, monkeypatch):
+@pytest.mark.parametrize("band_rows", [256, 5])
+def test_threshold_in_the_noise_every_path(method, band_rows, monkeypatch):
     """A flat noisy frame at 2.5 sigma: most pixels are candidates ("auto" goes full:
-    the floor that keeps small frames on the per-pixel path is lifted)."""
+    the floor that keeps small frames on the per-pixel path is lifted); the full path
+    thresholds the deviation band by band (here also in bands of 5 rows)."""
     monkeypatch.setattr(detection, "FULL_FRAME_MIN_CANDIDATES", 0)
+    monkeypatch.setattr(detection, "_BAND_ROWS", band_rows)
     rng = np.random.default_rng(11)
     image = rng.normal(400, 8, (90, 110)).round().astype(np.uint16)
     image[rng.random(image.shape) < 0.01] = 1023
@@ -265,3 +268,24 @@ def test_unknown_method_is_an_input_error():
 
     with pytest.raises(InputError, match="method"):
         deviation_outliers(np.zeros((9, 9), np.uint16), 10, method="fast")
+
+
+@pytest.mark.parametrize("band_rows", [1, 4, 7, 10, 64])
+@pytest.mark.parametrize("cfa", [None, "GBRG"])
+def test_deviation_in_bands_equals_the_whole_image(band_rows, cfa, monkeypatch):
+    """Bands of any height (the last one short, bands thinner than the 7 x 7 block)
+    give the whole-image deviation bit for bit, and so does the banded gather."""
+    monkeypatch.setattr(detection, "_BAND_ROWS", band_rows)
+    rng = np.random.default_rng(band_rows)
+    image = rng.integers(0, 5000, (45, 38)).astype(np.uint32)
+    image[rng.random(image.shape) < 0.05] = 65000
+    plane = image if cfa is None else np.ascontiguousarray(image[1::2, 0::2])
+    whole = detection._plane_deviation(plane)
+    bands = [(first, band.copy()) for first, band in detection._deviation_bands(plane)]
+    assert [first for first, _ in bands] == list(range(0, plane.shape[0], band_rows))
+    np.testing.assert_array_equal(np.concatenate([band for _, band in bands]), whole)
+    rows, columns = np.nonzero(rng.random(image.shape) < 0.3)
+    np.testing.assert_array_equal(
+        detection._full_deviation_at(image, rows, columns, cfa),
+        local_deviation(image, rows, columns, cfa=cfa),
+    )

@@ -26,7 +26,7 @@ import math
 import os
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
@@ -95,6 +95,8 @@ FULL_FRAME_FRACTION = 0.003
 FULL_FRAME_MIN_CANDIDATES = 20_000
 #: Output rows per parallel task of the full-frame kernel (a multiple of 4).
 _FULL_BAND_HEIGHT = 64
+#: Rows of the full-frame deviation held at once when it is thresholded or gathered.
+_BAND_ROWS = 256
 
 StackInput = str | os.PathLike | FrameStack | MasterFrame | SummedStack | np.ndarray
 
@@ -338,6 +340,34 @@ def _plane_deviation(
     return out
 
 
+def _deviation_bands(
+    plane: np.ndarray, radius: int = NEIGHBOURHOOD // 2
+) -> Iterator[tuple[int, np.ndarray]]:
+    """:func:`_plane_deviation` band by band: ``(first row, deviation of the band's rows)``.
+
+    Each band is a view of one reused buffer of ``_BAND_ROWS`` rows (~10 MB at 5120
+    wide) instead of the plane's whole float64 image (8 bytes a pixel): what is thresholded
+    or gathered band by band never needs the whole image, nor its page faults. Values are
+    those of :func:`_plane_deviation`: the interior of each band comes from the network on
+    the band's rows and 3 more on each side, the clipped border from the border kernel.
+    """
+    height, width = plane.shape
+    if radius != NEIGHBOURHOOD // 2 or height < NEIGHBOURHOOD or width < NEIGHBOURHOOD:
+        yield 0, _plane_deviation(plane, radius)
+        return
+    dtype = np.dtype(np.uint16) if plane.dtype.itemsize == 1 else plane.dtype
+    native = np.ascontiguousarray(plane, dtype=dtype.newbyteorder("="))
+    buffer = np.empty((min(_BAND_ROWS, height) + 2 * radius, width), np.float64)
+    for start in range(0, height, _BAND_ROWS):
+        stop = min(height, start + _BAND_ROWS)
+        top, bottom = max(0, start - radius), min(height, stop + radius)
+        out = buffer[: bottom - top]
+        if bottom - top >= NEIGHBOURHOOD:
+            interior_neighbour_deviation(native[top:bottom], out, _FULL_BAND_HEIGHT)
+        border_neighbour_deviation(native, out, rows=(start, stop), out_first_row=top)
+        yield start, out[start - top : stop - top]
+
+
 def deviation_image(image: np.ndarray, *, cfa: str | None = None, n_frames: int = 1) -> np.ndarray:
     """``(value - median of the same-colour neighbours) / n_frames`` at every pixel, exactly.
 
@@ -437,9 +467,13 @@ def deviation_outliers(
         else:
             candidates = None
         if candidates is None:
-            everywhere = _plane_deviation(plane, size // 2)
-            rows, columns, deviation = deviation_beyond(everywhere, limit_high, limit_low)
-            del everywhere
+            found = []
+            for first_row, band in _deviation_bands(plane, size // 2):
+                band_rows, band_columns, band_deviation = deviation_beyond(
+                    band, limit_high, limit_low
+                )
+                found.append((band_rows + first_row, band_columns, band_deviation))
+            rows, columns, deviation = (np.concatenate(parts) for parts in zip(*found, strict=True))
         else:
             rows, columns = candidates
             deviation = np.empty(rows.shape, np.float64)
@@ -1473,9 +1507,7 @@ def _deviation_at(
             missing &= ~found
     if missing.any():
         if missing.sum() > _most_candidates(total.size):
-            everywhere = deviation_image(total, cfa=cfa, n_frames=n)
-            deviation[missing] = everywhere[rows[missing], columns[missing]]
-            del everywhere
+            deviation[missing] = _full_deviation_at(total, rows[missing], columns[missing], cfa) / n
         else:
             deviation[missing] = (
                 local_deviation(total, rows[missing], columns[missing], cfa=cfa) / n
@@ -1490,6 +1522,25 @@ def _deviation_at(
             new_index, new_deviation = new_index[order], new_deviation[order]
         analysis._computed_deviation[cfa] = (new_index, new_deviation)
     return deviation
+
+
+def _full_deviation_at(
+    image: np.ndarray, rows: np.ndarray, columns: np.ndarray, cfa: str | None
+) -> np.ndarray:
+    """:func:`local_deviation` at many pixels, from the full-frame deviation band by band
+    (for a share of the pixels the per-pixel medians would cost more)."""
+    out = np.empty(rows.shape, np.float64)
+    for r0, c0, step in _planes(image.shape, parse_cfa(cfa)):
+        here = np.flatnonzero((rows % step == r0) & (columns % step == c0))
+        plane_rows, plane_columns = rows[here] // step, columns[here] // step
+        order = np.argsort(plane_rows, kind="stable")
+        sorted_rows = plane_rows[order]
+        plane = np.ascontiguousarray(image[r0::step, c0::step])
+        for first_row, band in _deviation_bands(plane):
+            low, high = np.searchsorted(sorted_rows, [first_row, first_row + band.shape[0]])
+            pick = order[low:high]
+            out[here[pick]] = band[plane_rows[pick] - first_row, plane_columns[pick]]
+    return out
 
 
 def _gather(analysis: StackAnalysis, rows: np.ndarray, columns: np.ndarray, cfa: str | None):

@@ -113,7 +113,7 @@ def _interior_bands(image, out, band_height, first_band, stop_band):
                 move_down(work, np.uint64(shift), np.uint64(kept))
 
 
-def border_neighbour_deviation(image, out):
+def border_neighbour_deviation(image, out, rows=None, out_first_row=0):
     """``v - median(neighbours)`` for every pixel within 3 of an edge (clipped blocks).
 
     That is every pixel of an image less than 7 high or wide. Each pixel gathers its
@@ -121,16 +121,20 @@ def border_neighbour_deviation(image, out):
     the same values as sorting them, as float64 conversion keeps the order, and the same
     float64 expression as :func:`fastdefect.kernels.candidates.neighbour_deviation`. A pixel
     with no neighbours (a 1 x 1 image) has deviation 0.
+
+    ``rows`` (``(start, stop)``, default all) limits the work to those image rows; image
+    row ``r`` is written to ``out[r - out_first_row]`` (a band buffer).
     """
-    run_split(_border_rows, image.shape[0], image, out)
+    start, stop = (0, image.shape[0]) if rows is None else rows
+    run_split(_border_rows, stop - start, image, out, start, out_first_row)
     return out
 
 
 @njit(cache=True, nogil=True)
-def _border_rows(image, out, first_row, stop_row):
+def _border_rows(image, out, row_offset, out_first_row, first, stop):
     height, width = image.shape
     buffer = np.empty(SIZE * SIZE, dtype=image.dtype)
-    for row in range(first_row, stop_row):
+    for row in range(row_offset + first, row_offset + stop):
         edge_row = row < RADIUS or row >= height - RADIUS
         for i in range(width if edge_row else 2 * RADIUS):
             # Other rows: the first and last RADIUS columns only, each once (they
@@ -138,7 +142,7 @@ def _border_rows(image, out, first_row, stop_row):
             column = i if edge_row or i < RADIUS else width - 2 * RADIUS + i
             if column >= width or (column < RADIUS and i >= RADIUS):
                 continue
-            out[row, column] = pixel_deviation(image, row, column, RADIUS, buffer)
+            out[row - out_first_row, column] = pixel_deviation(image, row, column, RADIUS, buffer)
 
 
 @njit(cache=True, nogil=True)
