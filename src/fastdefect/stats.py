@@ -85,9 +85,10 @@ class StackStats:
         return float(value) if value is not None else None
 
 
-def _accumulator_dtype(largest: int) -> np.dtype:
-    """The narrowest unsigned type that holds ``largest``: uint16 sums (up to 64 frames of
-    10-bit data) halve the memory every later pass over them reads."""
+def accumulator_dtype(largest: int) -> np.dtype:
+    """The narrowest unsigned type that holds ``largest`` (a sum's largest value): uint16
+    sums (up to 64 frames of 10-bit data) halve the memory every later pass reads, and
+    every sum of frames uses this one choice, so kernels compile for one dtype."""
     for dtype in (np.uint16, np.uint32):
         if largest <= np.iinfo(dtype).max:
             return np.dtype(dtype)
@@ -203,8 +204,8 @@ def merge_sums(parts: Sequence[StackSums]) -> StackSums:
             )
     full_scale = (1 << first.bit_depth) - 1
     n_frames = sum(part.n_frames for part in parts)
-    total = np.zeros(first.total.shape, _accumulator_dtype(full_scale * n_frames))
-    total_sq = np.zeros(first.total.shape, _accumulator_dtype(full_scale**2 * n_frames))
+    total = np.zeros(first.total.shape, accumulator_dtype(full_scale * n_frames))
+    total_sq = np.zeros(first.total.shape, accumulator_dtype(full_scale**2 * n_frames))
     minimum, maximum = first.minimum.copy(), first.maximum.copy()
     for part in parts:
         np.add(total, part.total, out=total, casting="unsafe")  # widening: exact
@@ -300,8 +301,8 @@ def _sums(
 
 def _new_accumulators(stack: FrameStack, n_frames: int) -> tuple[np.ndarray, ...]:
     full_scale = stack.full_scale
-    total = np.zeros(stack.shape, _accumulator_dtype(full_scale * n_frames))
-    total_sq = np.zeros(stack.shape, _accumulator_dtype(full_scale * full_scale * n_frames))
+    total = np.zeros(stack.shape, accumulator_dtype(full_scale * n_frames))
+    total_sq = np.zeros(stack.shape, accumulator_dtype(full_scale * full_scale * n_frames))
     minimum = np.full(stack.shape, np.iinfo(stack.dtype).max, stack.dtype)
     maximum = np.zeros(stack.shape, stack.dtype)
     return total, total_sq, minimum, maximum

@@ -18,6 +18,7 @@ import numpy as np
 from ..errors import InputError
 from ..frames import FrameStack, ProgressCallback, open_stack, write_stack
 from ..rules import AV_LEFT_NEIGHBOUR, RuleSet
+from ..stats import accumulator_dtype
 from .plan import CorrectionPlan, plan_correction
 from .positions import Positions
 from .report import CorrectionReport
@@ -285,8 +286,7 @@ def correct_stack(
 
 
 def _new_total(shape: tuple[int, int], full_scale: int, n_frames: int) -> np.ndarray:
-    dtype = np.uint32 if full_scale * n_frames < 2**32 else np.uint64
-    return np.zeros(shape, dtype)
+    return np.zeros(shape, accumulator_dtype(full_scale * n_frames))
 
 
 def _accumulate(total: np.ndarray, frame: np.ndarray, buffer: np.ndarray | None) -> np.ndarray:
