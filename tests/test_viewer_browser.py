@@ -245,6 +245,7 @@ def test_a_known_defect_in_the_three_modes(page, scene):
     assert canvas_rgb(page, *WARN_RUN) == VERDICT_RGB["warn"]
     screenshot(page, "pixel-zoom-highlight-verdict")
     page.select_option("#colour-by", "kind")
+    idle(page)  # the redraw comes with the next animation frame
     assert canvas_rgb(page, *WARN_RUN) == KIND_RGB["dark"]
     # The list: filter by verdict, click a row to jump there.
     page.select_option("#filter-verdict", "2")
