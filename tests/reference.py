@@ -314,3 +314,20 @@ def block_candidates_reference(blocks, limit, radius):
             window = blocks[row, max(0, column - radius) : column + radius + 1]
             found[row, column] = abs(blocks[row, column] - np.median(window)) > limit
     return found
+
+
+def local_variance_reference(std, rows, columns, step, radius):
+    """Median of ``std**2`` over the same-colour neighbours in the block, plainly (numpy)."""
+    height, width = std.shape
+    out = np.empty(len(rows), np.float64)
+    for i, (row, column) in enumerate(zip(rows, columns, strict=True)):
+        values = [
+            float(std[row + dr * step, column + dc * step]) ** 2
+            for dr in range(-radius, radius + 1)
+            for dc in range(-radius, radius + 1)
+            if (dr, dc) != (0, 0)
+            and 0 <= row + dr * step < height
+            and 0 <= column + dc * step < width
+        ]
+        out[i] = np.median(values) if values else np.nan
+    return out

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .kernels.variance import local_variance_at
+
 __all__ = [
     "QUANTISATION_VARIANCE",
     "NoiseModel",
@@ -241,7 +243,6 @@ def local_variance(
     step: int = 1,
     radius: int = 5,
     n_frames: int,
-    chunk: int = 16384,
 ) -> np.ndarray:
     """Typical temporal variance around each given pixel, from the noise map ``std``.
 
@@ -250,17 +251,8 @@ def local_variance(
     pixel itself excluded and pixels outside the image left out, divided by the median
     of ``chi2(n - 1) / (n - 1)``: an estimate of the variance a normal pixel has there.
     """
-    height, width = std.shape
-    offsets = np.arange(-radius, radius + 1) * step
-    dr, dc = np.meshgrid(offsets, offsets, indexing="ij")
-    centre = (dr == 0) & (dc == 0)
-    dr, dc = dr[~centre].ravel(), dc[~centre].ravel()
-    out = np.empty(rows.size, np.float64)
-    for start in range(0, rows.size, chunk):
-        r = rows[start : start + chunk, None] + dr[None, :]
-        c = columns[start : start + chunk, None] + dc[None, :]
-        inside = (r >= 0) & (r < height) & (c >= 0) & (c < width)
-        values = std[np.clip(r, 0, height - 1), np.clip(c, 0, width - 1)].astype(np.float64)
-        values = np.where(inside, values * values, np.nan)
-        out[start : start + chunk] = np.nanmedian(values, axis=1)
+    out = np.empty(np.shape(rows), np.float64)
+    local_variance_at(
+        std, np.asarray(rows, np.int64), np.asarray(columns, np.int64), step, radius, out
+    )
     return out / chi2_median_ratio(max(n_frames - 1, 1))
