@@ -312,6 +312,13 @@ def local_deviation(
     return out
 
 
+def _network_input(plane: np.ndarray) -> np.ndarray:
+    """``plane`` as the full-frame kernels take it: C order, native byte order, and one
+    compiled variant per dtype (uint8 widens exactly to uint16)."""
+    dtype = np.dtype(np.uint16) if plane.dtype.itemsize == 1 else plane.dtype
+    return np.ascontiguousarray(plane, dtype=dtype.newbyteorder("="))
+
+
 def _plane_deviation(
     plane: np.ndarray, radius: int = NEIGHBOURHOOD // 2, out: np.ndarray | None = None
 ) -> np.ndarray:
@@ -331,9 +338,7 @@ def _plane_deviation(
         neighbour_deviation(plane, rows, columns, radius, values)
         out[...] = values.reshape(height, width)
         return out
-    # One compiled variant per kernel dtype: uint8 widens exactly to uint16.
-    dtype = np.dtype(np.uint16) if plane.dtype.itemsize == 1 else plane.dtype
-    native = np.ascontiguousarray(plane, dtype=dtype.newbyteorder("="))
+    native = _network_input(plane)
     if height >= NEIGHBOURHOOD and width >= NEIGHBOURHOOD:
         interior_neighbour_deviation(native, out, _FULL_BAND_HEIGHT)
     border_neighbour_deviation(native, out)
@@ -355,8 +360,7 @@ def _deviation_bands(
     if radius != NEIGHBOURHOOD // 2 or height < NEIGHBOURHOOD or width < NEIGHBOURHOOD:
         yield 0, _plane_deviation(plane, radius)
         return
-    dtype = np.dtype(np.uint16) if plane.dtype.itemsize == 1 else plane.dtype
-    native = np.ascontiguousarray(plane, dtype=dtype.newbyteorder("="))
+    native = _network_input(plane)
     buffer = np.empty((min(_BAND_ROWS, height) + 2 * radius, width), np.float64)
     for start in range(0, height, _BAND_ROWS):
         stop = min(height, start + _BAND_ROWS)
