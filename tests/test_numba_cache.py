@@ -106,3 +106,25 @@ def test_a_planted_or_open_fallback_is_not_trusted(tmp_path):
         foreign.mkdir(mode=0o700)
         os.chown(foreign, 65534, 65534)
         assert _private_directory(str(foreign)) != str(foreign)
+
+
+PROBE = (
+    "import sys\n"
+    "from fastdefect import _process\n"
+    "if sys.argv[1] == 'cli': _process.own()\n"
+    "exec(SCRIPT)\n"
+    "import numba.np.arraymath as arraymath\n"
+    "print(arraymath._HAVE_BLAS, 'scipy.linalg' in sys.modules)\n"
+)
+
+
+@pytest.mark.parametrize(("mode", "expected"), [("cli", "False False"), ("library", "True True")])
+def test_the_command_line_alone_skips_numbas_blas_probe(mode, expected):
+    """Numba's BLAS probe imports scipy.linalg (0.2 s): the command line skips it; a
+    library user's process keeps numba's behaviour. Needs SciPy (a test dependency)."""
+    pytest.importorskip("scipy.linalg")
+    script = f"SCRIPT = {SCRIPT!r}\n{PROBE}"
+    result = subprocess.run(
+        [sys.executable, "-c", script, mode], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split("\n")[-2] == expected, result.stdout + result.stderr

@@ -7,6 +7,7 @@ and compared bit for bit with the frame-major pass over the same stack.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 from itertools import pairwise
 
@@ -22,7 +23,7 @@ from fastdefect.kernels.stats import temporal_std
 from fastdefect.stats import (
     SummedStack,
     _frame_major_stats,
-    _sums,
+    _summed,
     merge_sums,
     stack_stats,
     stack_sums,
@@ -52,10 +53,19 @@ LAYOUTS = {
 def assert_same(stats, expected):
     for name in ("total", "std", "minimum", "maximum", "frame_means"):
         got, want = getattr(stats, name), getattr(expected, name)
+        if got is None or want is None:
+            assert got is None and want is None, name
+            continue
         assert got.dtype == want.dtype, name
         np.testing.assert_array_equal(got, want, err_msg=name)
     assert stats.n_frames == expected.n_frames
     assert stats.bit_depth == expected.bit_depth
+
+
+def assert_same_without_extremes(stats, expected):
+    """``stats`` (``extremes=False``) is ``expected`` without its minimum and maximum."""
+    assert stats.minimum is None and stats.maximum is None
+    assert_same(stats, replace(expected, minimum=None, maximum=None))
 
 
 def random_frames(rng, n, height, width, bits):
@@ -79,6 +89,7 @@ def test_tiff_layouts_band_major_equals_frame_major(tmp_path, layout, n, height,
     stack = open_stack(path, bit_depth=12)
     assert open_bands(stack) is not None, "this layout should be read band by band"
     assert_same(stack_stats(stack), _frame_major_stats(stack, None))
+    assert_same_without_extremes(stack_stats(stack, extremes=False), stack_stats(stack))
     total, _, minimum, maximum, _ = stack_stats_reference(frames)
     np.testing.assert_array_equal(stack_stats(stack).total, total)
     np.testing.assert_array_equal(stack_stats(stack).minimum, minimum)
@@ -93,6 +104,8 @@ def test_arrays_npy_and_many_files(tmp_path, bits, n):
     in_memory = FrameStack.from_array(frames, bit_depth=bits)
     expected = _frame_major_stats(in_memory, None)
     assert_same(stack_stats(in_memory), expected)
+    assert_same_without_extremes(_frame_major_stats(in_memory, None, extremes=False), expected)
+    assert_same_without_extremes(stack_stats(in_memory, extremes=False), expected)
     np.save(tmp_path / "stack.npy", frames)
     assert_same(stack_stats(open_stack(tmp_path / "stack.npy", bit_depth=bits)), expected)
     # One file per frame, alternating layouts, in one stack.
@@ -122,6 +135,7 @@ def test_four_frame_kernel_with_uint64_squares_and_remainders(n):
     stack = FrameStack.from_array(frames, bit_depth=16)
     stats = stack_stats(stack)
     assert_same(stats, _frame_major_stats(stack, None))
+    assert_same_without_extremes(stack_stats(stack, extremes=False), stats)
     total, std, minimum, maximum, means = stack_stats_reference(frames)
     np.testing.assert_array_equal(stats.total, total)
     np.testing.assert_array_equal(stats.minimum, minimum)
@@ -137,6 +151,7 @@ def test_rows_too_wide_for_the_four_frame_row_sums():
     stack = FrameStack.from_array(frames, bit_depth=16)
     stats = stack_stats(stack)
     assert_same(stats, _frame_major_stats(stack, None))
+    assert_same_without_extremes(stack_stats(stack, extremes=False), stats)
     assert stats.frame_means[0] == 65535 and stats.frame_means[2] < 65535
 
 
@@ -150,13 +165,18 @@ def test_progress_reaches_the_frame_count(tmp_path):
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
 
 
-def test_value_above_bit_depth_gives_the_frame_major_error(tmp_path):
-    frames = random_frames(np.random.default_rng(4), 5, 30, 20, 10)
-    frames[3, 17, 11] = 1500
+@pytest.mark.parametrize("extremes", [True, False])
+@pytest.mark.parametrize("n", [5, 8])  # a remainder frame, or four-frame calls only
+def test_value_above_bit_depth_gives_the_frame_major_error(tmp_path, extremes, n):
+    frames = random_frames(np.random.default_rng(4), n, 30, 20, 10)
+    frames[3, 17, 11] = 1024
     path = tmp_path / "stack.tif"
     tifffile.imwrite(path, frames, photometric="minisblack", contiguous=True)
-    with pytest.raises(FileFormatError, match=r"frame 4 holds value 1500 at row 17, column 11"):
-        stack_stats(open_stack(path, bit_depth=10))
+    stack = open_stack(path, bit_depth=10)
+    with pytest.raises(FileFormatError, match=r"frame 4 holds value 1024 at row 17, column 11"):
+        stack_stats(stack, extremes=extremes)
+    with pytest.raises(FileFormatError, match=r"frame 4 holds value 1024 at row 17, column 11"):
+        stack_sums(stack, range(2, n), extremes=extremes)
 
 
 def test_truncated_data_names_the_file(tmp_path):
@@ -232,10 +252,18 @@ def test_chunks_of_a_stack_read_frame_by_frame(tmp_path):
     stack = FrameStack.from_array(frames, bit_depth=12)
     whole = _frame_major_stats(stack, None)
     parts = [
-        _sums(stack, range(0, 3), None, None, frame_major=True),
-        _sums(stack, range(3, 7), None, None, frame_major=True),
+        _summed(stack, range(0, 3), None, extremes=True, frame_major=True),
+        _summed(stack, range(3, 7), None, extremes=True, frame_major=True),
     ]
     assert_same(merge_sums(parts).finish(), whole)
+
+
+def test_merged_chunks_without_extremes():
+    frames = random_frames(np.random.default_rng(6), 9, 12, 17, 10)
+    stack = FrameStack.from_array(frames, bit_depth=10)
+    whole = stack_stats(stack)
+    without = [stack_sums(stack, range(0, 5), extremes=False), stack_sums(stack, range(5, 9))]
+    assert_same_without_extremes(merge_sums(without).finish(), whole)
 
 
 def test_bad_chunks_and_mismatched_parts_are_input_errors(tmp_path):

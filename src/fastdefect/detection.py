@@ -902,15 +902,17 @@ def _analyse_stack(
     started = time.perf_counter()
     master = isinstance(stack, MasterFrame)
     if stats is None:
-        stats = stack.stack_stats() if master else stack_stats(stack, progress=progress)
+        if master:
+            stats = stack.stack_stats()
+        else:
+            stats = stack_stats(stack, extremes=False, progress=progress)
     # Keep only what classification needs (the sums and the std); the exposure given
     # by the caller goes into this analysis' copy of the metadata, not the stack's.
     metadata = dict(stats.metadata)
     if exposure_us is not None:
         metadata["exposure_us"] = float(exposure_us)
     outlier_frames = find_outlier_frames(stats.frame_means, stack.full_scale)
-    empty = np.empty((0, 0), stats.minimum.dtype)
-    stats = replace(stats, minimum=empty, maximum=empty, metadata=metadata)
+    stats = replace(stats, minimum=None, maximum=None, metadata=metadata)
     total, n = stats.total, stats.n_frames
     sample_rows, sample_columns = _sample_positions(total.shape)
     sample_deviation = local_deviation(total, sample_rows, sample_columns, cfa=config.cfa) / n

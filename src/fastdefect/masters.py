@@ -111,8 +111,8 @@ class MasterFrame:
         return StackStats(
             total=total,
             std=np.zeros(self.shape, np.float32),
-            minimum=np.empty((0, 0), np.uint16),
-            maximum=np.empty((0, 0), np.uint16),
+            minimum=None,
+            maximum=None,
             frame_means=np.full(MASTER_SCALE, level),
             n_frames=MASTER_SCALE,
             bit_depth=self.bit_depth,

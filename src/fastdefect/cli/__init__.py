@@ -16,7 +16,7 @@ import typer
 import typer.core
 from rich.markup import escape
 
-from .. import __version__, _interrupt
+from .. import __version__, _interrupt, _process
 from ..errors import ExitCode, FastDefectError
 from ._common import err_console
 
@@ -128,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     exits with 130 and the one line ``interrupted``, whatever was running.
     """
     previous = _interrupt.raise_on_interrupt()
+    _process.own()
     try:
         app(args=argv, prog_name="fastdefect")
     except SystemExit as exc:

@@ -163,7 +163,7 @@ def chunk_sums(path: str, bit_depth: int | None, frames: range, threads: int | N
     from ..stats import stack_sums
 
     _set_threads(threads)
-    return stack_sums(open_stack(path, bit_depth=bit_depth), frames)
+    return stack_sums(open_stack(path, bit_depth=bit_depth), frames, extremes=False)
 
 
 def _split_long_stacks(

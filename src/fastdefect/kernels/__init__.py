@@ -30,6 +30,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+from .. import _process
+
 
 def _writable(directory: str | os.PathLike) -> bool:
     try:
@@ -108,5 +110,29 @@ def _announce_compilation() -> None:
     event.register("numba:compile", _Notice())
 
 
+def _skip_numba_blas_probe() -> None:
+    """Load numba's array functions without their probe for a BLAS.
+
+    The first kernel a process compiles or loads from the cache imports
+    ``numba.np.arraymath``, whose import probes for a BLAS by importing
+    ``scipy.linalg``: 0.2 s when SciPy is installed, a tenth of a ``fastdefect detect``
+    run. Only numba's ``np.convolve``/``np.correlate`` on floats use what it finds,
+    and no kernel here calls them. The probe is made to fail (it then uses numba's own
+    loops), only in the command line's process (:mod:`fastdefect._process`) and only
+    while SciPy's linear algebra is not loaded: user code sharing a process with the
+    library keeps numba's behaviour.
+    """
+    blas = "scipy.linalg.cython_blas"
+    if "numba.np.arraymath" in sys.modules or "scipy.linalg" in sys.modules:
+        return
+    sys.modules[blas] = None  # type: ignore[assignment]  # import raises ImportError
+    try:
+        import numba.np.arraymath  # noqa: F401
+    finally:
+        del sys.modules[blas]
+
+
 _ensure_cache_directory()
 _announce_compilation()
+if _process.owned:
+    _skip_numba_blas_probe()

@@ -8,12 +8,13 @@ from numba import njit
 from ._threads import run_split
 
 
-def accumulate_frame(frame, total, total_sq, minimum, maximum):
+def accumulate_frame(frame, total, total_sq, minimum=None, maximum=None):
     """Add one frame to the per-pixel accumulators; return the frame's pixel sum.
 
     ``total`` and ``total_sq`` are integer arrays wide enough for the whole stack (the
     caller picks them), so the sums are exact; ``minimum``/``maximum`` have the frame's
-    dtype. Bands of rows run in threads (:func:`accumulate_band` on each).
+    dtype, or are None to skip the extremes. Bands of rows run in threads
+    (:func:`accumulate_band` on each).
     """
     height = frame.shape[0]
     band_sums = np.zeros(-(-height // _FRAME_BAND), np.uint64)
@@ -30,9 +31,12 @@ def _accumulate_bands(frame, total, total_sq, minimum, maximum, band_sums, first
     height = frame.shape[0]
     for band in range(first, stop):
         rows = slice(band * _FRAME_BAND, min((band + 1) * _FRAME_BAND, height))
-        band_sums[band] = accumulate_band(
-            frame[rows], total[rows], total_sq[rows], minimum[rows], maximum[rows]
-        )
+        if minimum is None:
+            band_sums[band] = accumulate_band(frame[rows], total[rows], total_sq[rows])[0]
+        else:
+            band_sums[band] = accumulate_band(
+                frame[rows], total[rows], total_sq[rows], minimum[rows], maximum[rows]
+            )[0]
 
 
 def temporal_std(total, total_sq, n_frames, out):
@@ -55,54 +59,63 @@ def _temporal_std_rows(total, total_sq, n_frames, out, first, stop):
 
 
 @njit(cache=True, nogil=True)
-def accumulate_band(band, total, total_sq, minimum, maximum):
+def accumulate_band(band, total, total_sq, minimum=None, maximum=None):
     """Add one band of rows of one frame to that band's accumulators.
 
     For cache-blocked passes the caller hands every frame's rows of one band in turn, so
     the band's accumulators stay in cache, and runs several bands at once in threads
     (``nogil``). Explicit unsigned casts and min/max (not branches) let LLVM vectorise.
-    Returns the band's pixel sum.
+    ``minimum``/``maximum`` None (the default) skip the extremes: numba compiles that
+    case apart, without them. Returns the band's pixel sum and its largest value.
     """
     height, width = band.shape
     band_sum = np.uint64(0)
+    peak = np.uint64(0)
     for row in range(height):
         line = band[row]
         acc = total[row]
         acc_sq = total_sq[row]
-        low = minimum[row]
-        high = maximum[row]
         row_sum = np.uint64(0)
+        high = line[0]
         for column in range(width):
-            value = np.uint32(line[column])
-            acc[column] = acc[column] + value
-            acc_sq[column] = acc_sq[column] + value * value
-            low[column] = min(low[column], line[column])
-            high[column] = max(high[column], line[column])
-            row_sum += np.uint64(value)
+            value = line[column]
+            wide = np.uint32(value)
+            acc[column] = acc[column] + wide
+            acc_sq[column] = acc_sq[column] + wide * wide
+            high = max(high, value)
+            if minimum is not None:
+                minimum[row, column] = min(minimum[row, column], value)
+                maximum[row, column] = max(maximum[row, column], value)
+            row_sum += np.uint64(wide)
         band_sum += row_sum
-    return band_sum
+        peak = max(peak, np.uint64(high))
+    return band_sum, peak
 
 
 @njit(cache=True, nogil=True)
-def accumulate_four_bands(band0, band1, band2, band3, total, total_sq, minimum, maximum, sums):
+def accumulate_four_bands(
+    band0, band1, band2, band3, total, total_sq, sums, minimum=None, maximum=None
+):
     """:func:`accumulate_band` for one band of four frames at once.
 
     Each accumulator is loaded and stored once per four frames, not once per frame:
     1.6x the pixel rate of four calls of :func:`accumulate_band` on this machine. The
-    four frames' pixel sums are added to ``sums[0:4]`` (uint64). Exact: the partial sums
-    are formed in the accumulator's type, and an unsigned type wide enough for the
-    finished sum gives every intermediate sum exactly (modulo arithmetic).
+    four frames' pixel sums are added to ``sums[0:4]`` (uint64); returns the largest
+    value. Without extremes (None, the default) 1.45x faster again (0.090 against 0.132
+    ns/pixel in cache). Exact: the partial sums are formed in the accumulator's type,
+    and an unsigned type wide enough for the finished sum gives every intermediate sum
+    exactly (modulo arithmetic).
     """
     height, width = band0.shape
+    peak = np.uint64(0)
     for row in range(height):
         line0, line1, line2, line3 = band0[row], band1[row], band2[row], band3[row]
         acc = total[row]
         acc_sq = total_sq[row]
-        low = minimum[row]
-        high = maximum[row]
         # uint32 row sums vectorise (1.15x); the caller keeps rows where they cannot
         # overflow (width * full scale < 2**32).
         sum0 = sum1 = sum2 = sum3 = np.uint32(0)
+        high = line0[0]
         for column in range(width):
             a, b, c, d = line0[column], line1[column], line2[column], line3[column]
             va, vb, vc, vd = np.uint32(a), np.uint32(b), np.uint32(c), np.uint32(d)
@@ -118,8 +131,11 @@ def accumulate_four_bands(band0, band1, band2, band3, total, total_sq, minimum, 
             q += vc * vc
             q += vd * vd
             acc_sq[column] = q
-            low[column] = min(low[column], min(min(a, b), min(c, d)))
-            high[column] = max(high[column], max(max(a, b), max(c, d)))
+            highest = max(max(a, b), max(c, d))
+            high = max(high, highest)
+            if minimum is not None:
+                minimum[row, column] = min(minimum[row, column], min(min(a, b), min(c, d)))
+                maximum[row, column] = max(maximum[row, column], highest)
             # Wrapped back to uint32: numba widens integer sums to 64 bits.
             sum0 = np.uint32(sum0 + va)
             sum1 = np.uint32(sum1 + vb)
@@ -129,6 +145,8 @@ def accumulate_four_bands(band0, band1, band2, band3, total, total_sq, minimum, 
         sums[1] += np.uint64(sum1)
         sums[2] += np.uint64(sum2)
         sums[3] += np.uint64(sum3)
+        peak = max(peak, np.uint64(high))
+    return peak
 
 
 @njit(cache=True, nogil=True)

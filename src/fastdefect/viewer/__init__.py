@@ -92,7 +92,7 @@ def load_frame(
         return LoadedFrame(
             image, stack.label, stack.bit_depth, [], dict(stack.metadata), stack.paths
         )
-    stats = stack_stats(stack, progress=progress)
+    stats = stack_stats(stack, extremes=False, progress=progress)
     return LoadedFrame(
         stats.mean,
         f"mean of {stack.n_frames} frames of {stack.label}",
