@@ -232,6 +232,35 @@ def test_classifying_down_in_the_noise_then_higher_equals_a_fresh_analysis(cfa, 
         assert len(fresh) > 0
 
 
+@pytest.mark.parametrize("cfa", [None, "RGGB"])
+def test_analysis_deep_in_the_noise_goes_full_frame_and_flags_the_same(cfa, monkeypatch):
+    """When the noise sample shows the candidates would swamp the bounded path, the
+    analysis takes the full-frame path at once: the very pixels the bounded one finds."""
+    rng = np.random.default_rng(12)
+    bright = np.clip(np.round(rng.normal(600, 12, (4, 96, 112))), 0, 1023).astype(np.uint16)
+    methods = []
+    original = detection.deviation_outliers
+
+    def spy(*args, **kwargs):
+        methods.append(kwargs.get("method", "auto"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(detection, "deviation_outliers", spy)
+    for threshold, expected in ((5.0, "full"), (200.0, "auto")):
+        methods.clear()
+        analysis = analyse(bright=bright, bit_depth=10, cfa=cfa, lowest_threshold=threshold)
+        assert methods == [expected]
+        stack = analysis.analyses["bright"][0]
+        rows, columns, deviation = original(
+            bright.astype(np.uint32).sum(axis=0), stack.analysed_threshold_dn, cfa=cfa,
+            n_frames=4, method="bounded",
+        )  # fmt: skip
+        np.testing.assert_array_equal(stack.flagged_rows, rows)
+        np.testing.assert_array_equal(stack.flagged_columns, columns)
+        np.testing.assert_array_equal(stack.flagged_deviation, deviation)
+    assert rows.size == 0 and stack.flagged_rows.size == 0
+
+
 def test_sigma_thresholds_are_per_stack(simulated):
     analysis = analyse(dark=simulated.files["dark"], lowest_threshold="8sigma")
     with pytest.raises(InputError, match="below"):

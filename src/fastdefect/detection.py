@@ -490,7 +490,10 @@ def deviation_outliers(
     rows = np.concatenate(found_rows)
     columns = np.concatenate(found_columns)
     deviation = np.concatenate(found_deviation)
-    order = np.lexsort((columns, rows))
+    index = rows * image.shape[1] + columns
+    if np.all(index[1:] > index[:-1]):  # one plane, full path: row-major already
+        return rows, columns, deviation
+    order = np.argsort(index, kind="stable")
     return rows[order], columns[order], deviation[order]
 
 
@@ -923,7 +926,13 @@ def _analyse_stack(
     analysed = threshold
     if lowest_threshold is not None:
         analysed = min(threshold, lowest_threshold.to_dn(stats.bit_depth, sigma))
-    rows, columns, deviation = deviation_outliers(total, analysed, cfa=config.cfa, n_frames=n)
+    # Down in the noise (a sweep's lowest threshold) the sample already shows that the
+    # candidates would exceed FULL_FRAME_FRACTION: go to the full-frame pass at once
+    # instead of counting them first (0.03 s at 5120^2). The same pixels either way.
+    deep = np.mean(np.abs(sample_deviation) > analysed) > 2 * FULL_FRAME_FRACTION
+    rows, columns, deviation = deviation_outliers(
+        total, analysed, cfa=config.cfa, n_frames=n, method="full" if deep else "auto"
+    )
     column_dev, row_dev = line_deviations(total, n_frames=n, cfa=config.cfa)
     line_limit = config.line_threshold.to_dn(stats.bit_depth, sigma)
     column_limit = row_limit = line_limit
@@ -1552,9 +1561,10 @@ def _full_deviation_at(
 def _gather(analysis: StackAnalysis, rows: np.ndarray, columns: np.ndarray, cfa: str | None):
     """Mean, deviation and std of one stack at the given pixels (DN)."""
     stats = analysis.stats
-    mean = stats.total[rows, columns] / float(stats.n_frames)
+    index = rows * stats.total.shape[1] + columns  # flat takes: 2x [rows, columns]
+    mean = np.take(stats.total.ravel(), index) / float(stats.n_frames)
     deviation = _deviation_at(analysis, rows, columns, cfa)
-    std = stats.std[rows, columns].astype(np.float64)
+    std = np.take(stats.std.ravel(), index).astype(np.float64)
     return mean, deviation, std
 
 

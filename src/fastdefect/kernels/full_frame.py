@@ -125,10 +125,9 @@ def border_neighbour_deviation(image, out, rows=None, out_first_row=0):
     ``rows`` (``(start, stop)``, default all) limits the work to those image rows; image
     row ``r`` is written to ``out[r - out_first_row]`` (a band buffer).
     """
-    if rows is None:
-        run_split(_border_rows, image.shape[0], image, out, 0, out_first_row)
-    else:  # a band: a few pixels per row, not worth the threads
-        _border_rows(image, out, rows[0], out_first_row, 0, rows[1] - rows[0])
+    start, stop = (0, image.shape[0]) if rows is None else rows
+    # In threads also for a band: ~1 us a pixel, 1.5 ms for the 6 x 256 of a 256-row band.
+    run_split(_border_rows, stop - start, image, out, start, out_first_row)
     return out
 
 
