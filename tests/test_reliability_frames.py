@@ -145,6 +145,7 @@ def test_a_zip_bomb_is_refused_in_bounded_memory(tmp_path):
     assert peak < PEAK_LIMIT_MB
 
 
+@pytest.mark.slow  # 15 s; test_a_zip_bomb_is_refused_in_bounded_memory is the quick one
 def test_a_large_claimed_bomb_is_refused_in_bounded_memory(tmp_path):
     # 3 MB of zlib claiming 40000 x 40000 16-bit pixels (3.2 GB).
     path = tmp_path / "bigbomb.tif"

@@ -160,9 +160,10 @@ def _parse_fast(body: str) -> np.ndarray | None:
     value above 65535, a blank line) returns None: the line-by-line reader then finds
     and reports it precisely.
     """
-    # A well-formed line is at most 13 characters ("65535, 65535" and blanks): a body
-    # with fewer line ends is not for the fast path, and a long bad value is not copied.
-    if body.count("\n") * 14 + 14 < len(body):
+    # Two 5-digit numbers, a comma and some blanks around them: a body averaging more
+    # than 32 characters a line is not for the fast path (the line reader takes it),
+    # and a long bad value is not copied.
+    if body.count("\n") * 33 + 33 < len(body):
         return None
     body = body.rstrip(" \t\n")
     if not body:
