@@ -284,6 +284,8 @@ def test_deviation_in_bands_equals_the_whole_image(band_rows, cfa, monkeypatch):
     bands = [(first, band.copy()) for first, band in detection._deviation_bands(plane)]
     assert [first for first, _ in bands] == list(range(0, plane.shape[0], band_rows))
     np.testing.assert_array_equal(np.concatenate([band for _, band in bands]), whole)
+    inner = [band.copy() for _, band in detection._deviation_bands(plane, borders=False)]
+    np.testing.assert_array_equal(np.concatenate(inner)[3:-3, 3:-3], whole[3:-3, 3:-3])
     rows, columns = np.nonzero(rng.random(image.shape) < 0.3)
     np.testing.assert_array_equal(
         detection._full_deviation_at(image, rows, columns, cfa),
