@@ -7,7 +7,7 @@ import pytest
 
 from fastdefect.detection import DetectionConfig, LineSegment, detect, line_segments
 from fastdefect.errors import InputError
-from fastdefect.kernels.lines import block_candidates, block_sums
+from fastdefect.kernels.lines import block_candidates, block_sums, line_sums
 
 from reference import block_candidates_reference
 
@@ -92,6 +92,19 @@ def test_block_sums_kernel_equals_numpy(shape, block, step):
     )
     assert np.array_equal(columns, expected_columns)
     assert np.array_equal(rows, expected_rows)
+
+
+@pytest.mark.parametrize("shape", [(0, 4), (3, 0), (1, 1), (7, 5), (33, 70), (65, 17)])
+@pytest.mark.parametrize("step", [1, 2])
+def test_line_sums_kernel_equals_numpy(shape, step):
+    rng = np.random.default_rng(sum(shape) + step)
+    image = rng.integers(0, 2**32 - 1, shape, dtype=np.uint64).astype(np.uint32)
+    plane = image[::step, ::step]
+    columns = np.full(plane.shape[1], 7, np.uint64)
+    rows = np.full(plane.shape[0], 7, np.uint64)
+    line_sums(plane, columns, rows)
+    assert np.array_equal(columns, plane.sum(axis=0, dtype=np.uint64))
+    assert np.array_equal(rows, plane.sum(axis=1, dtype=np.uint64))
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (3, 2), (9, 11), (40, 333)])

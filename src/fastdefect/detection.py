@@ -43,7 +43,7 @@ from .kernels.full_frame import (
     deviation_beyond,
     interior_neighbour_deviation,
 )
-from .kernels.lines import block_candidates, block_sums
+from .kernels.lines import block_candidates, block_sums, line_sums
 from .masters import MasterFrame, master_warnings, open_stack_or_master
 from .noise import (
     QUANTISATION_VARIANCE,
@@ -525,8 +525,11 @@ def line_deviations(
     rows = np.zeros(height)
     for r0, c0, step in _planes(image.shape, parse_cfa(cfa)):
         plane = image[r0::step, c0::step]
-        column_means = plane.sum(axis=0, dtype=np.uint64) / (float(n_frames) * plane.shape[0])
-        row_means = plane.sum(axis=1, dtype=np.uint64) / (float(n_frames) * plane.shape[1])
+        column_sums = np.empty(plane.shape[1], np.uint64)
+        row_sums = np.empty(plane.shape[0], np.uint64)
+        line_sums(plane, column_sums, row_sums)  # one pass: 4x numpy's two sums
+        column_means = column_sums / (float(n_frames) * plane.shape[0])
+        row_means = row_sums / (float(n_frames) * plane.shape[1])
         column_dev = _running_median_deviation(column_means, radius)
         row_dev = _running_median_deviation(row_means, radius)
         target = columns[c0::step]
