@@ -17,12 +17,14 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 EXIT_CODE = 130
 MESSAGE = "interrupted"
 
 _interrupted = False
+_reported = False
 
 
 def _running_as_command_line() -> bool:
@@ -53,8 +55,8 @@ def _raise(signum: int, frame: Any) -> None:
 
 def raise_on_interrupt() -> Any:
     """Install the running-phase handler; return the previous one (None off the main thread)."""
-    global _interrupted
-    _interrupted = False
+    global _interrupted, _reported
+    _interrupted = _reported = False
     if threading.current_thread() is not threading.main_thread():
         return None
     return signal.signal(signal.SIGINT, _raise)
@@ -64,6 +66,16 @@ def handled() -> None:
     """Forget a Ctrl-C the command took as its normal end (``view`` stops on Ctrl-C)."""
     global _interrupted
     _interrupted = False
+
+
+def report(say: Callable[[str], object]) -> int:
+    """Say :data:`MESSAGE` through ``say``, once however many layers see the interrupt;
+    return :data:`EXIT_CODE`."""
+    global _reported
+    if not _reported:
+        _reported = True
+        say(MESSAGE)
+    return EXIT_CODE
 
 
 def restore(previous: Any) -> None:
@@ -78,6 +90,11 @@ def restore(previous: Any) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     elif previous is not None:
         signal.signal(signal.SIGINT, previous)
+    # CPython remembers a KeyboardInterrupt that left an exec'd string (dataclasses,
+    # typer and numba build functions that way) and, under ``python -m``, kills the
+    # process with SIGINT after it ends normally (exit -2, not 130, even when the
+    # interrupt was handled); an exec of a string that completes forgets it.
+    exec("")
 
 
 def was_interrupted(error: BaseException | None = None) -> bool:

@@ -4,11 +4,15 @@ Each command group lives in its own module with a ``register(app)`` function; th
 modules import the heavy API parts inside the commands, so ``fastdefect --help``
 starts fast. :func:`main` is the console entry point: it turns every
 :class:`~fastdefect.errors.FastDefectError` into one readable message and its exit
-code (``--debug`` shows the traceback instead).
+code (``--debug`` shows the traceback instead). It registers only the module of the
+command it runs (typer builds every registered command's parameters first: 0.1 s for
+all of them); help and unknown names get them all, as does :data:`app`.
 """
 
 from __future__ import annotations
 
+import importlib
+import sys
 import traceback
 from typing import Annotated
 
@@ -19,6 +23,10 @@ from rich.markup import escape
 from .. import __version__, _interrupt, _process
 from ..errors import ExitCode, FastDefectError
 from ._common import err_console
+
+
+def _say(message: str) -> None:
+    err_console.print(message, markup=False)
 
 
 class _Commands(typer.core.TyperGroup):
@@ -34,8 +42,7 @@ class _Commands(typer.core.TyperGroup):
             err_console.print(f"[bold red]error:[/bold red] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(int(exc.exit_code)) from None
         except KeyboardInterrupt:
-            err_console.print(_interrupt.MESSAGE, markup=False)
-            raise typer.Exit(_interrupt.EXIT_CODE) from None
+            raise typer.Exit(_interrupt.report(_say)) from None
         except Exception as exc:
             # Ctrl-C inside numba or a C extension surfaces as SystemError & co.
             if not _interrupt.was_interrupted(exc):
@@ -45,20 +52,7 @@ class _Commands(typer.core.TyperGroup):
                     err_console.print(f"[bold red]error:[/bold red] {escape(what)}", soft_wrap=True)
                     raise typer.Exit(int(ExitCode.BAD_INPUT)) from None
                 raise
-            err_console.print(_interrupt.MESSAGE, markup=False)
-            raise typer.Exit(_interrupt.EXIT_CODE) from None
-
-
-app = typer.Typer(
-    name="fastdefect",
-    cls=_Commands,
-    help="Find, judge and fix defective pixels on image sensors, fast.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+            raise typer.Exit(_interrupt.report(_say)) from None
 
 
 def _print_version(value: bool) -> None:
@@ -67,7 +61,6 @@ def _print_version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _root(
     version: Annotated[
         bool,
@@ -87,38 +80,60 @@ def _root(
     """
 
 
-def _register_commands() -> None:
-    from . import (
-        batch,
-        camera,
-        correct,
-        demo,
-        detect,
-        history,
-        lists,
-        report,
-        simulate,
-        sweep,
-        view,
+# Command name -> the module that registers it, in the order help lists them.
+_COMMAND_MODULES = {
+    "demo": "demo",
+    "simulate": "simulate",
+    "detect": "detect",
+    "list": "lists",
+    "correct": "correct",
+    "preview": "correct",
+    "confirm": "correct",
+    "sweep": "sweep",
+    "report": "report",
+    "view": "view",
+    "camera": "camera",
+    "batch": "batch",
+    "history": "history",
+}
+
+
+def build_app(command: str | None = None) -> typer.Typer:
+    """The command line with every command, or only ``command``'s module."""
+    application = typer.Typer(
+        name="fastdefect",
+        cls=_Commands,
+        help="Find, judge and fix defective pixels on image sensors, fast.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode="rich",
+        context_settings={"help_option_names": ["-h", "--help"]},
     )
-
-    for module in (
-        demo,
-        simulate,
-        detect,
-        lists,
-        correct,
-        sweep,
-        report,
-        view,
-        camera,
-        batch,
-        history,
-    ):
-        module.register(app)
+    application.callback()(_root)
+    names = dict.fromkeys(_COMMAND_MODULES.values())
+    if command is not None:
+        names = {_COMMAND_MODULES[command]: None}
+    for name in names:
+        importlib.import_module(f".{name}", __name__).register(application)
+    return application
 
 
-_register_commands()
+def _command_of(args: list[str]) -> str | None:
+    """The command ``args`` run, when known and not after a request for help."""
+    for arg in args:
+        if arg in ("-h", "--help", "--version"):
+            return None
+        if not arg.startswith("-"):
+            return arg if arg in _COMMAND_MODULES else None
+    return None
+
+
+def __getattr__(name: str) -> typer.Typer:
+    if name == "app":  # every command, built on first use (PEP 562)
+        globals()["app"] = application = build_app()
+        return application
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,20 +144,19 @@ def main(argv: list[str] | None = None) -> int:
     """
     previous = _interrupt.raise_on_interrupt()
     _process.own()
+    args = sys.argv[1:] if argv is None else list(argv)
     try:
-        app(args=argv, prog_name="fastdefect")
+        build_app(_command_of(args))(args=args, prog_name="fastdefect")
     except SystemExit as exc:
         if exc.code is None:
             return int(ExitCode.OK)
-        if exc.code != _interrupt.EXIT_CODE and _interrupt.was_interrupted():
-            err_console.print(_interrupt.MESSAGE, markup=False)  # click said "Aborted!"
-            return _interrupt.EXIT_CODE
+        if _interrupt.was_interrupted():  # typer ends a Ctrl-C while parsing with 130, quietly
+            return _interrupt.report(_say)
         return exc.code if isinstance(exc.code, int) else int(ExitCode.BAD_INPUT)
     except BaseException as exc:
         if not _interrupt.was_interrupted(exc):
             raise
-        err_console.print(_interrupt.MESSAGE, markup=False)
-        return _interrupt.EXIT_CODE
+        return _interrupt.report(_say)
     finally:
         _interrupt.restore(previous)
     return int(ExitCode.OK)
