@@ -1572,10 +1572,10 @@ def _full_deviation_at(
         inner = np.flatnonzero(~edge)
         order = inner[np.argsort(plane_rows[inner], kind="stable")]
         sorted_rows = plane_rows[order]
+        flat = plane_rows[order] * width + plane_columns[order]  # flat takes: 2x [r, c]
         for first_row, band in _deviation_bands(plane, borders=False):
             low, high = np.searchsorted(sorted_rows, [first_row, first_row + band.shape[0]])
-            pick = order[low:high]
-            values[pick] = band[plane_rows[pick] - first_row, plane_columns[pick]]
+            values[order[low:high]] = np.take(band.ravel(), flat[low:high] - first_row * width)
         out[here] = values
     return out
 
