@@ -6,7 +6,9 @@ All in one run, so the ratios compare like with like on a shared machine:
    frame-major pass, in one process, against ``cat`` of the same file (page cache warm).
 2. ``detect``: ``fastdefect detect`` on a dark and a bright stack against ``cat`` of the
    two files (target: at most 3x), and its peak memory on 8- and 64-frame dark stacks
-   (target: at most 1 GiB, within 10 % of each other).
+   (target: at most 1 GiB, within 10 % of each other). Beside it, what the time is made
+   of: the same command on 64 x 64 stacks (the fixed cost of a run) and ``detect()`` in
+   this warm process (the work).
 3. ``deflate``: the same on deflate-compressed copies of the same stacks (the issue's
    measure; ``--deflate-frames`` copies fewer frames, as writing them takes long) against
    ``tifffile.imread(path, maxworkers=2)`` of those copies (target: at most 1.3x).
@@ -38,7 +40,9 @@ import numpy as np
 import tifffile
 
 from bench_detect import dark_frames, ensure, fastdefect_cmd, flat_frames
+from bench_frames import cheap_frames
 from fastdefect import stats
+from fastdefect.detection import detect
 from fastdefect.frames import open_stack
 from fastdefect.kernels.stats import accumulate_frame
 
@@ -81,11 +85,18 @@ def bench_stats(dark: Path, rounds: int = 3) -> list[dict]:
     ]
 
 
-def bench_detect(dark: Path, bright: Path, peer_name: str, peer) -> dict:
+def bench_detect(dark: Path, bright: Path, peer_name: str, peer, tiny: tuple[Path, Path]) -> dict:
+    """``fastdefect detect`` against ``peer``, and where its time goes: ``start_s`` is the
+    same command on ``tiny`` stacks (64 x 64: starting Python, the imports, numba, the
+    cached kernels), ``in_process_s`` :func:`fastdefect.detection.detect` on the stacks
+    in this (warm) process: the work itself."""
     command = fastdefect_cmd("detect", "--dark", str(dark), "--bright", str(bright))
+    small = fastdefect_cmd("detect", "--dark", str(tiny[0]), "--bright", str(tiny[1]))
     run(command)  # page cache and numba cache warm
     base = time_call(peer_name, peer, repeat=3)
     ours = time_call("detect", lambda: run(command), repeat=3, warmup=0)
+    start = time_call("detect tiny", lambda: run(small), repeat=3)
+    work = time_call("detect()", lambda: detect(dark=dark, bright=bright), repeat=3)
     _, peak = peak_rss_of_command(command)
     return {
         "files": f"{dark.name} + {bright.name}",
@@ -93,6 +104,9 @@ def bench_detect(dark: Path, bright: Path, peer_name: str, peer) -> dict:
         "peer_s": base.best,
         "detect_s": ours.best,
         "ratio": ours.best / base.best,
+        "start_s": start.best,
+        "in_process_s": work.best,
+        "in_process_ratio": work.best / base.best,
         "detect_peak_MiB": peak,
         "load": load(),
     }
@@ -172,7 +186,11 @@ def main() -> None:
     dark = ensure(args.workdir / f"dark-{size}-{n}.tif", dark_frames(n, size))
     bright = ensure(args.workdir / f"bright-{size}-{n}.tif", flat_frames(n, size))
     report("stats_band_major", bench_stats(dark))
-    rows = [bench_detect(dark, bright, "cat", lambda: cat([dark, bright]))]
+    tiny = (
+        ensure(args.workdir / "tiny-dark.tif", cheap_frames(4, 64)),
+        ensure(args.workdir / "tiny-bright.tif", flat_frames(4, 64)),
+    )
+    rows = [bench_detect(dark, bright, "cat", lambda: cat([dark, bright]), tiny)]
     if not args.skip_deflate:
         k = args.deflate_frames or n
         dark_z = deflate_copy(ensure(args.workdir / f"dark-{size}-{k}.tif", dark_frames(k, size)))
@@ -185,6 +203,7 @@ def main() -> None:
                 bright_z,
                 "tifffile.imread(maxworkers=2)",
                 lambda: [tifffile.imread(p, maxworkers=2) for p in (dark_z, bright_z)],
+                tiny,
             )
         )
     report("detect_vs_reading", rows)
