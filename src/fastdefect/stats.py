@@ -127,21 +127,8 @@ def stack_stats(
     """
     frames = _frame_range(stack, None)
     std = np.zeros(stack.shape, np.float32)
-    total, _, minimum, maximum, frame_sums = _pass(
-        stack, frames, progress, std=std if len(frames) > 1 else None, extremes=extremes
-    )
-    height, width = stack.shape
-    return StackStats(
-        total=total,
-        std=std,
-        minimum=minimum,
-        maximum=maximum,
-        frame_means=frame_sums.astype(np.float64) / (height * width),
-        n_frames=len(frames),
-        bit_depth=stack.bit_depth,
-        metadata=dict(stack.metadata),
-        label=stack.label,
-    )
+    in_pass = std if len(frames) > 1 else None
+    return _pass(stack, frames, progress, std=in_pass, extremes=extremes).finish(std=std)
 
 
 @dataclass
@@ -210,7 +197,7 @@ def stack_sums(
     step 1), without the standard deviation, which only the merged sums give.
     ``extremes=False`` skips the minimum and maximum (see :func:`stack_stats`).
     """
-    return _summed(stack, _frame_range(stack, frames), progress, extremes=extremes)
+    return _pass(stack, _frame_range(stack, frames), progress, std=None, extremes=extremes)
 
 
 def merge_sums(parts: Sequence[StackSums]) -> StackSums:
@@ -297,34 +284,7 @@ def _frame_major_stats(
 ) -> StackStats:
     """:func:`stack_stats` by the frame-major pass, whatever the files (for comparisons)."""
     frames = _frame_range(stack, None)
-    return _summed(stack, frames, progress, extremes=extremes, frame_major=True).finish()
-
-
-def _summed(
-    stack: FrameStack,
-    frames: range,
-    progress: ProgressCallback | None,
-    *,
-    extremes: bool,
-    frame_major: bool = False,
-) -> StackSums:
-    total, total_sq, minimum, maximum, frame_sums = _pass(
-        stack, frames, progress, std=None, extremes=extremes, frame_major=frame_major
-    )
-    return StackSums(
-        total=total,
-        total_sq=total_sq,
-        minimum=minimum,
-        maximum=maximum,
-        frame_sums=frame_sums,
-        bit_depth=stack.bit_depth,
-        metadata=dict(stack.metadata),
-        label=stack.label,
-    )
-
-
-_Accumulated = tuple[np.ndarray, "np.ndarray | None", "np.ndarray | None", "np.ndarray | None",
-                     np.ndarray]  # fmt: skip
+    return _pass(stack, frames, progress, std=None, extremes=extremes, frame_major=True).finish()
 
 
 def _pass(
@@ -335,17 +295,19 @@ def _pass(
     std: np.ndarray | None,
     extremes: bool,
     frame_major: bool = False,
-) -> _Accumulated:
-    """One pass over ``frames``: ``(total, total_sq, minimum, maximum, frame_sums)``.
+) -> StackSums:
+    """One pass over ``frames``: their :class:`StackSums`.
 
     With ``std`` given, fills it; the band-major pass then finishes it band by band
-    while in cache and keeps no frame-sized sums of squares (``total_sq`` None).
-    Without ``extremes``, ``minimum`` and ``maximum`` are None.
+    while in cache and keeps no frame-sized sums of squares (``total_sq`` has no rows:
+    only :meth:`StackSums.finish` with that ``std`` may follow). Without ``extremes``,
+    ``minimum`` and ``maximum`` are None.
     """
     bands = None if frame_major else open_bands(stack)
     if bands is not None:
         with bands:
-            return _band_major_sums(stack, bands, frames, progress, std, extremes)
+            sums = _band_major_sums(stack, bands, frames, progress, std, extremes)
+        return StackSums(*sums, stack.bit_depth, dict(stack.metadata), stack.label)
     total, total_sq = (np.zeros(stack.shape, t) for t in _sum_types(stack.full_scale, len(frames)))
     minimum, maximum = _new_extremes(stack) if extremes else (None, None)
     frame_sums = np.zeros(len(frames), np.uint64)
@@ -358,7 +320,8 @@ def _pass(
             break
     if std is not None:
         temporal_std(total, total_sq, len(frames), std)
-    return total, total_sq, minimum, maximum, frame_sums
+    return StackSums(total, total_sq, minimum, maximum, frame_sums, stack.bit_depth,
+                     dict(stack.metadata), stack.label)  # fmt: skip
 
 
 def _sum_types(full_scale: int, n_frames: int) -> tuple[np.dtype, np.dtype]:
@@ -378,8 +341,9 @@ def _band_major_sums(
     progress: ProgressCallback | None,
     std: np.ndarray | None,
     extremes: bool,
-) -> _Accumulated:
-    """Band by band, all frames per band, bands in threads (the kernels release the GIL)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None, np.ndarray]:
+    """Band by band, all frames per band, bands in threads (the kernels release the GIL):
+    ``(total, total_sq, minimum, maximum, frame_sums)``."""
     n_frames, width = len(frames), stack.shape[1]
     sum_type, square_type = _sum_types(stack.full_scale, n_frames)
     total = np.zeros(stack.shape, sum_type)
@@ -451,7 +415,7 @@ def _band_major_sums(
         for _ in stack.frames():
             pass
         raise InputError(f"{stack.label}: values above the {stack.bit_depth}-bit full scale")
-    return total, None if std is not None else total_sq, minimum, maximum, band_sums.sum(axis=0)
+    return total, total_sq, minimum, maximum, band_sums.sum(axis=0)
 
 
 def find_outlier_frames(
