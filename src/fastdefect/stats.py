@@ -304,10 +304,26 @@ def _pass(
     ``minimum`` and ``maximum`` are None.
     """
     bands = None if frame_major else open_bands(stack)
-    if bands is not None:
+    if bands is None:
+        sums = _frame_major_sums(stack, frames, progress, std, extremes)
+    else:
         with bands:
             sums = _band_major_sums(stack, bands, frames, progress, std, extremes)
-        return StackSums(*sums, stack.bit_depth, dict(stack.metadata), stack.label)
+    return StackSums(*sums, stack.bit_depth, dict(stack.metadata), stack.label)
+
+
+_Sums = tuple[np.ndarray, np.ndarray, "np.ndarray | None", "np.ndarray | None", np.ndarray]
+
+
+def _frame_major_sums(
+    stack: FrameStack,
+    frames: range,
+    progress: ProgressCallback | None,
+    std: np.ndarray | None,
+    extremes: bool,
+) -> _Sums:
+    """One frame at a time through the whole accumulators (for files read whole):
+    ``(total, total_sq, minimum, maximum, frame_sums)``."""
     total, total_sq = (np.zeros(stack.shape, t) for t in _sum_types(stack.full_scale, len(frames)))
     minimum, maximum = _new_extremes(stack) if extremes else (None, None)
     frame_sums = np.zeros(len(frames), np.uint64)
@@ -320,8 +336,7 @@ def _pass(
             break
     if std is not None:
         temporal_std(total, total_sq, len(frames), std)
-    return StackSums(total, total_sq, minimum, maximum, frame_sums, stack.bit_depth,
-                     dict(stack.metadata), stack.label)  # fmt: skip
+    return total, total_sq, minimum, maximum, frame_sums
 
 
 def _sum_types(full_scale: int, n_frames: int) -> tuple[np.dtype, np.dtype]:
@@ -341,7 +356,7 @@ def _band_major_sums(
     progress: ProgressCallback | None,
     std: np.ndarray | None,
     extremes: bool,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None, np.ndarray]:
+) -> _Sums:
     """Band by band, all frames per band, bands in threads (the kernels release the GIL):
     ``(total, total_sq, minimum, maximum, frame_sums)``."""
     n_frames, width = len(frames), stack.shape[1]
